@@ -1,0 +1,251 @@
+"""The `archive` command: a thin layer over the library; errors become exit codes here only."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive import __version__, ocr
+from archive.catalog import Catalog
+from archive.config import Settings, load_settings
+from archive.errors import ArchiveError, ExitCode, NotFoundError
+from archive.pipeline import add_production
+from archive.progress import Progress
+from archive.reindex import reindex as rebuild_index
+from archive.search import open_searcher
+from archive.search import search as run_search
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Archive folder (data in index/, originals in scans/). "
+                   "Default: $ARCHIVE_HOME or the current folder.")
+@click.version_option(__version__, prog_name="archive")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """A searchable archive of FOIA productions.
+
+    \b
+    archive add ~/Downloads/dhs-release-2017-10/ --production "DHS ICE detainers, Oct 2017"
+    archive search '"sally port" AND detainer'
+    """
+    ctx.obj = load_settings(home)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--production", "production", help="Name of the release these files belong to "
+              "(default: production.toml's name, else the folder's name).")
+@click.option("--ocr", "ocr_mode", type=click.Choice(["auto", "always", "never"]),
+              default=None, help="auto: OCR pages without a usable text layer (default).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per core).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
+        ocr_mode: str | None, jobs: int | None, as_json: bool) -> None:
+    """Add files, folders or zips as one production: store, extract, OCR, index.
+
+    \b
+    archive add ~/Downloads/dhs-release-2017-10/ --production "DHS ICE detainers, Oct 2017"
+    archive add release-7.zip --production "NTSB MU5735 release" --jobs 2
+
+    Run it again after an interruption: finished pages are kept, nothing is duplicated.
+    """
+    settings = load_settings(_settings(ctx).home, ocr_mode=ocr_mode, jobs=jobs)
+    report = add_production(list(paths), settings, production=production,
+                            progress=Progress())
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        for name in report.added:
+            click.echo(f"added      {name}")
+        for name in report.unchanged:
+            click.echo(f"unchanged  {name}")
+        for failure in report.failed:
+            click.echo(f"FAILED     {failure.file}: {failure.error}")
+        for warning in report.warnings:
+            click.echo(f"warning    {warning}", err=True)
+        click.echo(f"{len(report.added)} added, {len(report.unchanged)} already present, "
+                   f"{len(report.failed)} failed; {report.pages} pages read, "
+                   f"{report.ocr_pages} by OCR")
+    if report.failed:
+        ctx.exit(ExitCode.partial)
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _terminal_excerpt(excerpt: str, bold: bool) -> str:
+    text = _MARK.sub((lambda m: click.style(m.group(1), bold=True)) if bold
+                     else (lambda m: f"[{m.group(1)}]"), excerpt)
+    return html.unescape(" ".join(text.split()))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="Hits to print.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@click.pass_context
+def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
+    """Find the pages that match a query (Whoosh syntax).
+
+    \b
+    archive search '"sally port"'
+    archive search '"sally port" AND detainer' --json
+    archive search 'detain* OR "rikers island"' --limit 5
+    """
+    settings = _settings(ctx)
+    with open_searcher(settings) as searcher:
+        results = run_search(searcher, query, settings, pagelen=limit)
+    if as_json:
+        _print_json(results.to_json())
+        return
+    bold = sys.stdout.isatty()
+    click.echo(f"{results.total} matching page{'s' if results.total != 1 else ''}")
+    for n, hit in enumerate(results.hits, 1):
+        click.echo(f"\n{n}. {hit.title} · {hit.production} · p. {hit.page}  [{hit.text_source}]")
+        click.echo(f"   {_terminal_excerpt(hit.excerpt, bold)}")
+        click.echo(f"   {hit.url}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Count productions, documents, pages and OCR'd pages."""
+    settings = _settings(ctx)
+    if not settings.catalog_path.exists():
+        counts = {"productions": 0, "documents": 0, "pages": 0, "ocr_pages": 0}
+    else:
+        with Catalog(settings.catalog_path, readonly=True) as catalog:
+            counts = catalog.stats()
+    if as_json:
+        _print_json(counts)
+    else:
+        for key, value in counts.items():
+            click.echo(f"{key:12} {value}")
+
+
+@cli.command()
+@click.argument("doc_id")
+@click.argument("page", type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print the page as JSON.")
+@click.pass_context
+def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
+    """Print one page's text and where it came from (pages count from 1).
+
+    \b
+    archive show 3f2a9c0d1e2b4a5c 7
+    """
+    settings = _settings(ctx)
+    if not settings.catalog_path.exists():
+        raise NotFoundError("the archive is empty; add a production first")
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        doc = catalog.document(doc_id)
+        row = catalog.page(doc_id, page) if doc is not None else None
+        if doc is None or row is None:
+            raise NotFoundError(f"no page {page} in document {doc_id}; "
+                                "see `archive search` for document ids")
+        productions = [p["name"] for p in catalog.document_productions(doc_id)]
+    info = {"doc_id": doc_id, "page": page, "pages": doc["page_count"], "title": doc["title"],
+            "production": "; ".join(productions), "path": doc["path"],
+            "text_source": row["text_source"], "ocr_confidence": row["ocr_confidence"],
+            "error": row["error"], "text": row["text"],
+            "annotations": json.loads(row["annotations"] or "{}")}
+    if as_json:
+        _print_json(info)
+        return
+    conf = f", OCR confidence {row['ocr_confidence']:.0f}" if row["ocr_confidence"] else ""
+    click.echo(f"{doc['title']} · {info['production']} · p. {page} of {doc['page_count']}")
+    click.echo(f"file: {doc['path']}\ntext from: {row['text_source']}{conf}")
+    if row["error"]:
+        click.echo(f"error: {row['error']}")
+    click.echo("-" * 72)
+    click.echo(row["text"])
+
+
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the catalog (no OCR is redone)."""
+    pages = rebuild_index(_settings(ctx))
+    click.echo(f"reindexed {pages} pages")
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Check that tesseract and its languages are installed and the index is healthy."""
+    settings = _settings(ctx)
+    problems = 0
+    try:
+        langs = ocr.available_languages()
+        click.echo(f"tesseract    {ocr.tesseract_version()} (languages: {', '.join(langs)})")
+        wanted = [lang for lang in settings.ocr_lang.split("+") if lang not in langs]
+        if wanted:
+            click.echo(f"warning      OCR language(s) {', '.join(wanted)} missing; "
+                       f"using {ocr.usable_lang(settings.ocr_lang)}")
+        if "osd" not in langs:
+            click.echo("warning      no 'osd' data: rotated pages will not be turned upright; "
+                       "apt-get install tesseract-ocr-osd")
+    except ArchiveError as exc:
+        click.echo(f"ERROR        {exc.message}")
+        problems += 1
+    click.echo(f"home         {settings.home}")
+    if settings.catalog_path.exists():
+        from archive.index import open_or_create
+
+        with Catalog(settings.catalog_path, readonly=True) as catalog:
+            counts = catalog.stats()
+            unfinished = [r["doc_id"] for r in catalog.documents() if r["state"] in
+                          ("reading", "extracted")]
+        click.echo(f"catalog      {counts['documents']} documents, {counts['pages']} pages")
+        try:
+            with open_or_create(settings.whoosh_dir).searcher() as searcher:
+                click.echo(f"index        {searcher.doc_count()} pages indexed")
+                if searcher.doc_count() != counts["pages"]:
+                    click.echo("warning      index and catalog differ; run `archive reindex`")
+        except ArchiveError as exc:
+            click.echo(f"ERROR        {exc.message}")
+            problems += 1
+        if unfinished:
+            click.echo(f"warning      {len(unfinished)} documents unfinished; run the same "
+                       "`archive add` again to finish them")
+    else:
+        click.echo("catalog      empty (run `archive add`)")
+    if problems:
+        ctx.exit(ExitCode.missing_dependency)
+
+
+def main() -> None:
+    """Run the CLI, turning archive errors into one-line messages and exit codes."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.usage)
+    except click.exceptions.Abort:
+        click.echo("interrupted; run the same command again to resume", err=True)
+        sys.exit(130)
+    except ArchiveError as exc:
+        click.echo(f"archive: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

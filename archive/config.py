@@ -1,0 +1,110 @@
+"""Settings: one frozen object, read once from defaults, `ARCHIVE_*` variables and arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, with defaults. Only `load_settings` reads the environment."""
+
+    home: Path = _setting(Path(), "archive home: index/ and scans/ live below it")
+    ocr_mode: str = _setting("auto", "auto: OCR pages without a usable text layer; always; never")
+    ocr_lang: str = _setting("eng+Latin", "tesseract languages (falls back to eng if missing)")
+    ocr_dpi: int = _setting(300, "resolution pages are rendered at for OCR")
+    ocr_timeout: float = _setting(180.0, "seconds tesseract may spend on one page")
+    ocr_osd_confidence: float = _setting(
+        60.0, "mean OCR confidence below which orientation detection is tried"
+    )
+    jobs: int = _setting(0, "worker processes (0: one per core)")
+    parse_timeout: float = _setting(300.0, "seconds a worker may spend opening one file")
+    worker_memory_mb: int = _setting(3072, "address-space limit of each worker process, MiB")
+    max_file_mb: int = _setting(2048, "larger source files are refused")
+    max_pages: int = _setting(10000, "documents with more pages are refused")
+    max_page_inches: float = _setting(200.0, "pages wider or taller than this are refused")
+    max_image_pixels: int = _setting(
+        120_000_000, "images and rendered pages over this many pixels are scaled down or refused"
+    )
+    min_text_chars: int = _setting(40, "a page with fewer text-layer characters is OCR'd")
+    zip_max_members: int = _setting(20000, "zip files with more members are refused")
+    zip_max_total_mb: int = _setting(20480, "zip files expanding to more are refused")
+    zip_max_ratio: int = _setting(200, "zip members compressed more than this are refused")
+    query_max_chars: int = _setting(1000, "longer queries are refused")
+    query_max_depth: int = _setting(20, "deeper nesting of parentheses is refused")
+    query_min_prefix: int = _setting(2, "letters required before a wildcard")
+    query_max_expansion: int = _setting(2000, "words a wildcard or fuzzy term may expand to")
+
+    @property
+    def index_dir(self) -> Path:
+        """The archive's own data: catalog, Whoosh index, cache."""
+        return self.home / "index"
+
+    @property
+    def scans_dir(self) -> Path:
+        """The originals, one folder per production; never modified after they are stored."""
+        return self.home / "scans"
+
+    @property
+    def catalog_path(self) -> Path:
+        """The SQLite catalog: the durable record of every page."""
+        return self.index_dir / "catalog.sqlite"
+
+    @property
+    def whoosh_dir(self) -> Path:
+        """The Whoosh full-text index, derived from the catalog."""
+        return self.index_dir / "whoosh"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Rendered page images and thumbnails; disposable."""
+        return self.index_dir / "cache"
+
+    @property
+    def workers(self) -> int:
+        """Number of worker processes to run."""
+        return self.jobs if self.jobs > 0 else (os.cpu_count() or 1)
+
+
+def _coerce(value: str, kind: Any) -> Any:
+    if kind in (Path, "Path"):
+        return Path(value)
+    if kind in (int, "int"):
+        return int(value)
+    if kind in (float, "float"):
+        return float(value)
+    return value
+
+
+def load_settings(home: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from defaults, `ARCHIVE_<NAME>` variables, then explicit overrides.
+
+    Args:
+        home: the archive's home folder; `ARCHIVE_HOME` or the current folder when None.
+        **overrides: field values that win over the environment (None values are ignored).
+    """
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        env = os.environ.get(f"ARCHIVE_{f.name.upper()}")
+        if env:
+            values[f.name] = _coerce(env, f.type)
+    if home is not None:
+        values["home"] = Path(home)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    return replace(settings, home=settings.home.resolve())
+
+
+def settings_help() -> list[tuple[str, Any, str]]:
+    """(environment variable, default, help) for every setting, for `archive check`."""
+    return [
+        (f"ARCHIVE_{f.name.upper()}", f.default, f.metadata.get("help", ""))
+        for f in fields(Settings)
+    ]

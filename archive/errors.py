@@ -1,0 +1,91 @@
+"""Exit codes and the errors the archive raises, each with a message that says what to do next."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the `archive` command."""
+
+    ok = 0
+    partial = 3  # some files failed, the rest landed
+    usage = 2  # click's own code for usage errors
+    bad_query = 4
+    not_found = 5
+    locked = 6
+    missing_dependency = 7
+    index_out_of_date = 8
+    failed = 1
+
+
+class ArchiveError(Exception):
+    """Base of every error the archive reports to a user."""
+
+    exit_code = ExitCode.failed
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DocumentError(ArchiveError):
+    """A source file cannot be added; the rest of the production still lands."""
+
+
+class UnsupportedFileError(DocumentError):
+    """A file type the archive does not read."""
+
+
+class EncryptedDocumentError(DocumentError):
+    """A password-protected PDF."""
+
+
+class DamagedDocumentError(DocumentError):
+    """A truncated or corrupt file."""
+
+
+class TooLargeError(DocumentError):
+    """A file, page or image over a configured sanity limit."""
+
+
+class UnsafeArchiveError(DocumentError):
+    """A zip file whose members escape the folder or expand beyond the limits."""
+
+
+class WorkerCrashError(DocumentError):
+    """A worker process died or timed out while reading a file."""
+
+
+class OcrUnavailableError(ArchiveError):
+    """tesseract or a configured language is missing."""
+
+    exit_code = ExitCode.missing_dependency
+
+
+class OcrFailedError(ArchiveError):
+    """tesseract failed or timed out on one page."""
+
+
+class QueryError(ArchiveError):
+    """A search query that cannot be parsed or is over a limit."""
+
+    exit_code = ExitCode.bad_query
+
+
+class NotFoundError(ArchiveError):
+    """An unknown document, page or production."""
+
+    exit_code = ExitCode.not_found
+
+
+class ArchiveLockedError(ArchiveError):
+    """Another `archive add` (or `reindex`) holds the write lock."""
+
+    exit_code = ExitCode.locked
+
+
+class IndexOutOfDateError(ArchiveError):
+    """The Whoosh index was built with another schema version."""
+
+    exit_code = ExitCode.index_out_of_date

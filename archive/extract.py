@@ -1,0 +1,201 @@
+"""PyMuPDF only: open PDFs and images, read text layers and word boxes, render pages.
+
+PyMuPDF numbers pages from 0; everything this module returns is 1-based.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pymupdf
+from PIL import Image
+
+from archive.config import Settings
+from archive.errors import DamagedDocumentError, EncryptedDocumentError, TooLargeError
+from archive.models import DocumentProbe, Word
+
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+# Text-layer quality: characters that say "this font had no Unicode mapping".
+_BAD_CHARS = re.compile(r"[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")
+_WORDLIKE = re.compile(r"^[A-Za-z][a-z]{1,}$|^[A-Z]{2,}$|^\d[\d,.:/-]*$")
+
+
+def open_document(path: Path, kind: str, settings: Settings) -> pymupdf.Document:
+    """Open a PDF or image read-only, refusing encrypted, damaged or oversized files.
+
+    Raises:
+        EncryptedDocumentError, DamagedDocumentError, TooLargeError.
+    """
+    try:
+        doc = pymupdf.open(path, filetype="pdf" if kind == "pdf" else None)
+    except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+        raise DamagedDocumentError(
+            f"cannot be read as a {kind.upper()} ({_first_line(exc)}); "
+            "ask the agency for a new copy"
+        ) from exc
+    if doc.needs_pass and not doc.authenticate(""):
+        doc.close()
+        raise EncryptedDocumentError(
+            "is password-protected; ask the agency for an unencrypted copy, or decrypt it "
+            "with `qpdf --password=PASSWORD --decrypt in.pdf out.pdf` and add the result"
+        )
+    if doc.page_count == 0:
+        doc.close()
+        raise DamagedDocumentError(
+            "has no readable pages (damaged or truncated); ask the agency for a new copy"
+        )
+    if doc.page_count > settings.max_pages:
+        doc.close()
+        raise TooLargeError(
+            f"has {doc.page_count} pages, over the limit of {settings.max_pages}; "
+            "raise ARCHIVE_MAX_PAGES to add it"
+        )
+    return doc
+
+
+def probe(path: Path, kind: str, settings: Settings) -> DocumentProbe:
+    """Open a file and check it is whole; return its page count and warnings.
+
+    A truncated PDF often opens "successfully" after MuPDF repairs it, with its last pages
+    empty: a repaired file without an end-of-file marker whose pages have no content is
+    refused as damaged rather than stored as an empty document.
+    """
+    doc = open_document(path, kind, settings)
+    try:
+        warnings: list[str] = []
+        meta = {k: v for k, v in (doc.metadata or {}).items() if v}
+        if kind == "pdf" and doc.is_repaired:
+            empty = [i + 1 for i in range(doc.page_count) if _page_is_blank(doc[i])]
+            truncated = not _has_eof_marker(path)
+            if truncated and (empty or doc.page_count == 1):
+                raise DamagedDocumentError(
+                    "is truncated (no end-of-file marker, "
+                    f"{len(empty)} of {doc.page_count} pages empty); "
+                    "download it again or ask the agency for a complete copy"
+                )
+            if empty and len(empty) == doc.page_count:
+                raise DamagedDocumentError(
+                    "is damaged: MuPDF had to repair it and no page has content; "
+                    "ask the agency for a new copy"
+                )
+            warnings.append("damaged PDF repaired on opening; check its pages against the original")
+        return DocumentProbe(page_count=doc.page_count, warnings=warnings, meta=meta)
+    finally:
+        doc.close()
+
+
+def _has_eof_marker(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, io.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 2048))
+        return b"%%EOF" in fh.read()
+
+
+def _page_is_blank(page: pymupdf.Page) -> bool:
+    try:
+        has_images = bool(page.get_images())
+        contents = page.read_contents()
+    except (RuntimeError, ValueError):
+        return True
+    return not has_images and not contents.strip()
+
+
+def page_size(page: pymupdf.Page, settings: Settings) -> tuple[float, float]:
+    """The page's displayed width and height in points, refusing absurd sizes."""
+    rect = page.rect
+    limit = settings.max_page_inches * 72
+    if rect.width > limit or rect.height > limit or rect.width < 1 or rect.height < 1:
+        raise TooLargeError(
+            f"page {page.number + 1} measures {rect.width / 72:.0f} x {rect.height / 72:.0f} "
+            f"inches, outside the sane range; raise ARCHIVE_MAX_PAGE_INCHES to read it"
+        )
+    return rect.width, rect.height
+
+
+def text_layer(page: pymupdf.Page) -> tuple[str, list[Word]]:
+    """The page's own text and its words, boxes in displayed-page points."""
+    text = page.get_text("text", sort=True)
+    matrix = page.rotation_matrix
+    words: list[Word] = []
+    for x0, y0, x1, y1, word, *_ in page.get_text("words", sort=True):
+        rect = pymupdf.Rect(x0, y0, x1, y1) * matrix
+        words.append([round(rect.x0, 2), round(rect.y0, 2), round(rect.x1, 2),
+                      round(rect.y1, 2), word])
+    return text, words
+
+
+def image_coverage(page: pymupdf.Page) -> float:
+    """Fraction of the page covered by images (0..1)."""
+    area = abs(page.rect)
+    if area <= 0:
+        return 0.0
+    covered = 0.0
+    for info in page.get_image_info():
+        bbox = pymupdf.Rect(info["bbox"]) & page.rect
+        covered += abs(bbox)
+    return min(1.0, covered / area)
+
+
+def needs_ocr(page: pymupdf.Page, text: str, words: list[Word], min_chars: int) -> bool:
+    """Whether a page's text layer is missing, too thin for its images, or garbage.
+
+    Agencies attach bad OCR layers: a full-page scan with a few dozen characters, or text in
+    fonts without a Unicode mapping. Either way the page is read again with OCR.
+    """
+    stripped = "".join(text.split())
+    if len(stripped) < min_chars:
+        return True
+    bad = len(_BAD_CHARS.findall(stripped)) / len(stripped)
+    if bad > 0.1:
+        return True
+    coverage = image_coverage(page)
+    if coverage > 0.5:
+        inches = abs(page.rect) / 72 / 72 * coverage
+        if len(stripped) / max(inches, 1.0) < 8:  # a typed page has ~200 chars per sq in
+            return True
+    tokens = [w[4].strip(".,;:()[]\"'") for w in words]
+    tokens = [t for t in tokens if t]
+    if len(tokens) >= 20:
+        wordlike = sum(1 for t in tokens if _WORDLIKE.match(t)) / len(tokens)
+        if wordlike < 0.3:
+            return True
+    return False
+
+
+def render_page(page: pymupdf.Page, dpi: int, max_pixels: int) -> tuple[Image.Image, int]:
+    """Render a page in grayscale; lower the dpi if the image would exceed `max_pixels`.
+
+    Returns the image and the dpi actually used.
+    """
+    rect = page.rect
+    pixels = (rect.width * dpi / 72) * (rect.height * dpi / 72)
+    if pixels > max_pixels:
+        dpi = max(36, int(dpi * (max_pixels / pixels) ** 0.5))
+    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+    image = Image.frombytes("L", (pix.width, pix.height), pix.samples)
+    return image, dpi
+
+
+def render_png(path: Path, kind: str, page_no: int, dpi: int, settings: Settings) -> bytes:
+    """A PNG of one page (1-based), for the reading room."""
+    doc = open_document(path, kind, settings)
+    try:
+        page = doc[page_no - 1]
+        rect = page.rect
+        pixels = (rect.width * dpi / 72) * (rect.height * dpi / 72)
+        if pixels > settings.max_image_pixels:
+            dpi = max(18, int(dpi * (settings.max_image_pixels / pixels) ** 0.5))
+        pix = page.get_pixmap(dpi=dpi, alpha=False)
+        return pix.tobytes("png")
+    finally:
+        doc.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,234 @@
+"""Whoosh write side: the schema, its analyzer, and idempotent per-page writes.
+
+One Whoosh document per page, keyed by `page_key(doc_id, page_no)`; every write is an
+update by that key, so a crash between a Whoosh commit and the catalog's record of it can
+never duplicate a page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh import fields, index
+from whoosh.analysis import CharsetFilter, LowercaseFilter, StemFilter, Token, Tokenizer
+from whoosh.index import LockError
+from whoosh.support.charset import accent_map
+from whoosh.writing import IndexWriter
+
+from archive.errors import ArchiveLockedError, IndexOutOfDateError
+
+SCHEMA_VERSION = 1
+_VERSION_FILE = ".schema_version"
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n[ \t]*$")
+
+
+class HyphenJoiningTokenizer(Tokenizer):
+    """Words, plus the joined form of words hyphenated across a line break.
+
+    "sal-\\nly port" and "sally-\\nport" must both be found by the phrase "sally port". The
+    halves keep their own positions; the joined word is added at the positions of both
+    halves, so a phrase can run into it from the left and out of it to the right.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar, token.endchar = start_char, start_char + len(value)
+            yield token
+            return
+        pos = start_pos
+        previous: re.Match[str] | None = None
+        for match in _WORD.finditer(value):
+            if previous is not None and _LINE_BREAK_HYPHEN.match(
+                value, previous.end(), match.start()
+            ) and _LINE_BREAK_HYPHEN.fullmatch(value[previous.end():match.start()]):
+                joined = previous.group() + match.group()
+                for at in (pos - 1, pos):
+                    yield self._token(token, joined, at, previous.start() + start_char,
+                                      match.end() + start_char, positions, chars,
+                                      keeporiginal)
+            yield self._token(token, match.group(), pos, match.start() + start_char,
+                              match.end() + start_char, positions, chars, keeporiginal)
+            previous = match
+            pos += 1
+
+    @staticmethod
+    def _token(token: Token, text: str, pos: int, start: int, end: int, positions: bool,
+               chars: bool, keeporiginal: bool) -> Token:
+        token.text = text
+        token.boost = 1.0
+        token.stopped = False
+        if keeporiginal:
+            token.original = text
+        if positions:
+            token.pos = pos
+        if chars:
+            token.startchar, token.endchar = start, end
+        return token
+
+
+def text_analyzer() -> Any:
+    """The analyzer of every full-text field: words, lowercased, accents folded, stemmed."""
+    return HyphenJoiningTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+
+
+def make_schema() -> fields.Schema:
+    """The page schema. Change it and bump SCHEMA_VERSION; `archive reindex` rebuilds."""
+    analyzer = text_analyzer()
+    return fields.Schema(
+        id=fields.ID(unique=True, stored=True),
+        doc_id=fields.ID(stored=True),
+        page=fields.NUMERIC(int, stored=True, sortable=True),
+        pages=fields.NUMERIC(int, stored=True),
+        title=fields.TEXT(analyzer=analyzer, stored=True),
+        production=fields.TEXT(analyzer=analyzer, stored=True),
+        production_id=fields.KEYWORD(commas=True, stored=True, sortable=True),
+        text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        text_source=fields.ID(stored=True),
+        kind=fields.ID(stored=True),
+        agency=fields.TEXT(analyzer=analyzer, stored=True),
+        released=fields.DATETIME(stored=True, sortable=True),
+        date=fields.DATETIME(stored=True, sortable=True),
+        sender=fields.TEXT(analyzer=analyzer),
+        recipients=fields.TEXT(analyzer=analyzer),
+        cc=fields.TEXT(analyzer=analyzer),
+        subject=fields.TEXT(analyzer=analyzer),
+        bates=fields.KEYWORD(lowercase=True, stored=True, commas=True),
+        exemption=fields.KEYWORD(lowercase=True, commas=True, stored=True),
+        redacted=fields.ID(stored=True),
+    )
+
+
+def open_or_create(path: Path) -> index.Index:
+    """Open the index at `path`, creating it if absent.
+
+    Raises:
+        IndexOutOfDateError: the index was built with another schema version.
+    """
+    version_file = path / _VERSION_FILE
+    if index.exists_in(str(path)):
+        found = version_file.read_text().strip() if version_file.exists() else "?"
+        if found != str(SCHEMA_VERSION):
+            raise IndexOutOfDateError(
+                f"the search index at {path} has schema version {found}, this program "
+                f"needs {SCHEMA_VERSION}; run `archive reindex` (no OCR is redone)"
+            )
+        return index.open_dir(str(path))
+    path.mkdir(parents=True, exist_ok=True)
+    ix = index.create_in(str(path), make_schema())
+    version_file.write_text(f"{SCHEMA_VERSION}\n")
+    return ix
+
+
+def recreate(path: Path) -> index.Index:
+    """An empty index at `path`, replacing whatever was there (the catalog is untouched)."""
+    path.mkdir(parents=True, exist_ok=True)
+    ix = index.create_in(str(path), make_schema())
+    (path / _VERSION_FILE).write_text(f"{SCHEMA_VERSION}\n")
+    return ix
+
+
+@contextmanager
+def writer(ix: index.Index, timeout: float = 0.0) -> Iterator[IndexWriter]:
+    """A writer that commits on success and cancels, then re-raises, on any error.
+
+    Raises:
+        ArchiveLockedError: another process holds the index's write lock.
+    """
+    try:
+        w = ix.writer(timeout=timeout, limitmb=128)
+    except LockError as exc:
+        raise ArchiveLockedError(
+            "the search index is locked by another `archive add` or `reindex`; "
+            "wait for it to finish and run the command again"
+        ) from exc
+    try:
+        yield w
+    except BaseException:
+        w.cancel()
+        raise
+    w.commit()
+
+
+def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
+    """The Whoosh document of one page, from catalog rows turned into dicts.
+
+    `doc` carries: doc_id, title, kind, page_count, productions (list of dicts with slug,
+    name, agency, released). `page` carries: page_no, text, text_source, annotations.
+    """
+    productions = doc["productions"]
+    notes = page.get("annotations") or {}
+    email = notes.get("email") or {}
+    out: dict[str, Any] = {
+        "id": f"{doc['doc_id']}:{page['page_no']:05d}",
+        "doc_id": doc["doc_id"],
+        "page": page["page_no"],
+        "pages": doc.get("page_count") or 0,
+        "title": doc["title"],
+        "production": "; ".join(p["name"] for p in productions),
+        "production_id": ",".join(p["slug"] for p in productions),
+        "text": normalize_text(page["text"]),
+        "text_source": page["text_source"],
+        "kind": doc["kind"],
+        "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
+        "sender": email.get("from") or "",
+        "recipients": email.get("to") or "",
+        "cc": email.get("cc") or "",
+        "subject": email.get("subject") or "",
+        "bates": ",".join(notes.get("bates_keys") or []),
+        "exemption": ",".join(notes.get("exemption_keys") or []),
+        "redacted": "yes" if (notes.get("redactions") or {}).get("count") else "no",
+    }
+    released = [_date(p.get("released")) for p in productions]
+    if any(released):
+        out["released"] = min(d for d in released if d)
+    record_date = _date(notes.get("record_date"))
+    if record_date:
+        out["date"] = record_date
+    return out
+
+
+def normalize_text(text: str) -> str:
+    """Text as indexed: NUL and other control characters removed, whitespace kept."""
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)
+
+
+def _date(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def add_pages(w: IndexWriter, doc: dict[str, Any], pages: list[dict[str, Any]]) -> None:
+    """Write (or overwrite) the pages of one document."""
+    for page in pages:
+        w.update_document(**page_fields(doc, page))
+
+
+def delete_document(w: IndexWriter, doc_id: str) -> None:
+    """Remove every page of a document from the index."""
+    w.delete_by_term("doc_id", doc_id)

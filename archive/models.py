@@ -1,0 +1,164 @@
+"""Plain dataclasses passed between the stages; no I/O here.
+
+Vocabulary, settled once:
+- a *production* is one release (a folder under scans/);
+- a *document* is one source file, identified by `doc_id`, the first 16 hex characters of the
+  sha256 of its bytes (so the same file added twice is one document);
+- a *page* is one page of a document; `page_no` is 1-based everywhere outside `extract.py`;
+- a *hit* is one page that matched a query.
+
+Word boxes are `[x0, y0, x1, y1, word]` in PDF points (1/72 inch) of the page as displayed
+(rotation applied), origin at the top left; multiply by dpi/72 for pixels of a rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Word = list[Any]  # [x0, y0, x1, y1, text]
+
+
+def page_key(doc_id: str, page_no: int) -> str:
+    """The unique key of a page in the catalog and the index."""
+    return f"{doc_id}:{page_no:05d}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file to add, after it has been stored under scans/."""
+
+    path: Path  # where the original is kept (under scans/)
+    given: Path  # what the user named (a file, or a member of a folder or zip)
+    sha256: str
+    size: int
+    kind: str  # pdf, image, email, or unsupported
+
+    @property
+    def doc_id(self) -> str:
+        """The first 16 hex characters of the file's sha256."""
+        return self.sha256[:16]
+
+
+@dataclass(slots=True)
+class DocumentProbe:
+    """What a worker learned by opening a file, before any page is read."""
+
+    page_count: int
+    warnings: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class OcrResult:
+    """tesseract's reading of one image: text, words in pixels, mean word confidence."""
+
+    text: str
+    words: list[Word]
+    confidence: float | None
+    rotation: int = 0  # degrees the image was turned clockwise before reading
+
+
+@dataclass(slots=True)
+class PageResult:
+    """One page as extracted: the text users search, its words, and where they came from."""
+
+    doc_id: str
+    page_no: int
+    text: str
+    words: list[Word]
+    text_source: str  # "text" (the PDF's text layer), "ocr", or "none"
+    width: float  # points
+    height: float  # points
+    ocr_confidence: float | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    annotations: dict[str, Any] = field(default_factory=dict)  # found on the image (redactions)
+
+
+@dataclass(slots=True)
+class Failure:
+    """A file that could not be added, with a one-line reason naming what to do."""
+
+    file: str
+    error: str
+
+
+@dataclass(slots=True)
+class AddReport:
+    """What one `archive add` did, file by file."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pages: int = 0
+    ocr_pages: int = 0
+    failed_pages: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The `add --json` contract."""
+        return {
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "failed": [{"file": f.file, "error": f.error} for f in self.failed],
+            "warnings": self.warnings,
+            "pages": self.pages,
+            "ocr_pages": self.ocr_pages,
+            "failed_pages": self.failed_pages,
+        }
+
+
+@dataclass(slots=True)
+class Hit:
+    """One page that matched a query."""
+
+    doc_id: str
+    page: int
+    title: str
+    production: str
+    excerpt: str  # HTML: document text escaped, matched words in <mark>
+    text_source: str
+    score: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """The page's permalink path."""
+        return f"/doc/{self.doc_id}/page/{self.page}"
+
+    def to_json(self) -> dict[str, Any]:
+        """One hit of the `search --json` contract."""
+        data = {
+            "doc_id": self.doc_id,
+            "page": self.page,
+            "title": self.title,
+            "production": self.production,
+            "excerpt": self.excerpt,
+            "url": self.url,
+            "text_source": self.text_source,
+            "score": round(self.score, 4),
+        }
+        data.update(self.extra)
+        return data
+
+
+@dataclass(slots=True)
+class SearchResults:
+    """One page of hits for a query, with the total and facet counts."""
+
+    query: str
+    total: int
+    hits: list[Hit]
+    page: int = 1
+    pagelen: int = 20
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `search --json` contract."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "hits": [h.to_json() for h in self.hits],
+        }

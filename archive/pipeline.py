@@ -1,0 +1,210 @@
+"""add_production(): collect -> probe -> read pages (OCR where needed) -> catalog -> index.
+
+The supervisor (this module) owns the catalog and the index; workers only read files. Every
+page is stored in the catalog as soon as it is read, so an interrupted run resumes where it
+stopped, and pages already OCR'd are never OCR'd again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
+
+from archive import index, ocr, sources, worker
+from archive.catalog import Catalog
+from archive.config import Settings
+from archive.errors import ArchiveError, DocumentError
+from archive.locking import write_lock
+from archive.models import AddReport, Failure, PageResult, SourceFile
+from archive.production import production_defaults
+from archive.progress import Progress
+from archive.reindex import IndexBatch
+
+
+@dataclass(slots=True)
+class _Doc:
+    source: SourceFile
+    given: str
+    pending: int = 0
+    page_count: int = 0
+    failed_pages: list[str] = field(default_factory=list)
+
+
+def add_production(inputs: list[Path], settings: Settings, *, production: str | None = None,
+                   meta: dict[str, Any] | None = None,
+                   progress: Progress | None = None) -> AddReport:
+    """Add files, folders and zips as (part of) one production; return the per-file report.
+
+    Raises:
+        OcrUnavailableError: OCR is wanted and tesseract is missing (nothing is changed).
+        ArchiveLockedError: another `archive add` is running.
+    """
+    lang = ocr.usable_lang(settings.ocr_lang) if settings.ocr_mode != "never" else ""
+    name, meta = production_defaults(inputs, production, meta or {})
+    progress = progress or Progress(enabled=False)
+    with write_lock(settings), Catalog(settings.catalog_path) as catalog:
+        ix = index.open_or_create(settings.whoosh_dir)
+        prod = catalog.ensure_production(name, meta)
+        collected = sources.collect(inputs, prod["slug"], settings)
+        report = AddReport(failed=list(collected.failed))
+        batch = IndexBatch(catalog, ix)
+        todo = _plan(catalog, prod, collected.files, settings, report, batch)
+        progress.start(files=len(todo))
+        if todo:
+            _read_all(todo, catalog, batch, settings, lang, report, progress)
+        batch.flush()
+        progress.close()
+    report.added.sort()
+    return report
+
+
+def _plan(catalog: Catalog, prod: Any, files: list[SourceFile], settings: Settings,
+          report: AddReport, batch: IndexBatch) -> list[_Doc]:
+    """Record each file in the catalog; return those that still need reading."""
+    todo: dict[str, _Doc] = {}
+    for src in files:
+        relative = src.path.relative_to(settings.home) if src.path.is_relative_to(
+            settings.home) else src.path
+        catalog.start_document(src.doc_id, src.sha256, src.path.stem, str(relative), src.kind,
+                               src.size)
+        new_link = catalog.link(src.doc_id, prod["id"], src.given.name)
+        row = catalog.document(src.doc_id)
+        if src.doc_id in todo or (row is not None and row["state"] == "indexed"):
+            report.unchanged.append(str(src.given))
+            if new_link and src.doc_id not in todo:
+                batch.add(src.doc_id)  # now also in this production: refresh its fields
+            continue
+        if src.kind in ("email", "mbox"):
+            _fail(catalog, report, str(src.given), src.doc_id, DocumentError(
+                "is an email message; native emails are not supported yet: print it to PDF "
+                "and add the PDF"))
+            continue
+        todo[src.doc_id] = _Doc(source=src, given=str(src.given))
+    return list(todo.values())
+
+
+def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: Settings,
+              lang: str, report: AddReport, progress: Progress) -> None:
+    """Probe every document, then read its missing pages, on a pool of worker processes."""
+    probes: deque[_Doc] = deque(todo)
+    pages: deque[tuple[_Doc, int]] = deque()
+    running: dict[Future[Any], tuple[_Doc, int]] = {}
+    page_timeout = settings.parse_timeout + 3 * settings.ocr_timeout
+    context = multiprocessing.get_context("spawn")
+    with ProcessPool(max_workers=settings.workers, initializer=worker.init_worker,
+                     initargs=(settings.worker_memory_mb,), context=context) as pool:
+        while probes or pages or running:
+            while len(running) < 2 * settings.workers and (pages or probes):
+                if pages:
+                    doc, page_no = pages.popleft()
+                    src = doc.source
+                    future: Future[Any] = pool.schedule(
+                        worker.read_page, timeout=page_timeout, args=(
+                            src.path, src.kind, src.doc_id, page_no, settings,
+                            settings.ocr_mode, lang))
+                    running[future] = (doc, page_no)
+                else:
+                    doc = probes.popleft()
+                    future = pool.schedule(
+                        worker.probe_file, timeout=settings.parse_timeout,
+                        args=(doc.source.path, doc.source.kind, settings))  # type: ignore[arg-type]
+                    running[future] = (doc, 0)
+            done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
+            for future in done:
+                doc, page_no = running.pop(future)
+                if page_no == 0:
+                    _probed(future, doc, catalog, pages, report, progress, batch)
+                else:
+                    _page_read(future, doc, page_no, catalog, report, progress, batch)
+            batch.flush_if_due()
+            progress.refresh()
+
+
+def _probed(future: Future[Any], doc: _Doc, catalog: Catalog,
+            pages: deque[tuple[_Doc, int]], report: AddReport, progress: Progress,
+            batch: IndexBatch) -> None:
+    try:
+        probe = future.result()
+    except Exception as exc:  # the worker's failure, whatever it was, is this file's outcome
+        _fail(catalog, report, doc.given, doc.source.doc_id, exc)
+        progress.file_done()
+        return
+    catalog.set_probe(doc.source.doc_id, probe.page_count, probe.warnings, probe.meta)
+    report.warnings.extend(f"{doc.given}: {w}" for w in probe.warnings)
+    doc.page_count = probe.page_count
+    stored = catalog.stored_page_numbers(doc.source.doc_id)
+    missing = [n for n in range(1, probe.page_count + 1) if n not in stored]
+    progress.add_pages(probe.page_count, already=len(stored))
+    doc.pending = len(missing)
+    pages.extendleft((doc, n) for n in reversed(missing))
+    if not missing:
+        _document_read(doc, catalog, report, progress, batch)
+
+
+def _page_read(future: Future[Any], doc: _Doc, page_no: int, catalog: Catalog,
+               report: AddReport, progress: Progress, batch: IndexBatch) -> None:
+    try:
+        page: PageResult = future.result()
+    except Exception as exc:  # a crash or timeout on one page must not sink the document
+        page = PageResult(doc_id=doc.source.doc_id, page_no=page_no, text="", words=[],
+                          text_source="none", width=612.0, height=792.0,
+                          error=_describe(exc))
+    catalog.save_page(page)
+    report.pages += 1
+    report.ocr_pages += page.text_source == "ocr"
+    if page.error:
+        doc.failed_pages.append(f"page {page_no}: {page.error}")
+    report.warnings.extend(f"{doc.given}: page {page_no}: {w}" for w in page.warnings)
+    progress.page_done(ocr=page.text_source == "ocr")
+    doc.pending -= 1
+    if doc.pending == 0:
+        _document_read(doc, catalog, report, progress, batch)
+
+
+def _document_read(doc: _Doc, catalog: Catalog, report: AddReport, progress: Progress,
+                   batch: IndexBatch) -> None:
+    catalog.set_state(doc.source.doc_id, "extracted")
+    batch.add(doc.source.doc_id)
+    report.added.append(doc.given)
+    if doc.failed_pages:
+        report.failed_pages += len(doc.failed_pages)
+        report.failed.append(Failure(doc.given, f"{len(doc.failed_pages)} of {doc.page_count} "
+                                     f"pages could not be read ({doc.failed_pages[0]}); the "
+                                     "other pages were added; run `archive add` again to retry"))
+    progress.file_done()
+
+
+def _fail(catalog: Catalog, report: AddReport, given: str, doc_id: str,
+          exc: BaseException) -> None:
+    message = _describe(exc)
+    catalog.set_state(doc_id, "failed", message)
+    report.failed.append(Failure(given, message))
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line reason for a worker's failure, saying what to do next."""
+    if isinstance(exc, ArchiveError):
+        return exc.message
+    if isinstance(exc, FutureTimeout):
+        return ("took too long to read and was stopped; raise ARCHIVE_PARSE_TIMEOUT or "
+                "ARCHIVE_OCR_TIMEOUT to give it longer")
+    if isinstance(exc, ProcessExpired):
+        return (f"crashed the PDF reader (exit code {exc.exitcode}); the file is probably "
+                "damaged: ask the agency for a new copy")
+    if isinstance(exc, MemoryError):
+        return ("needed more memory than a worker may use; raise ARCHIVE_WORKER_MEMORY_MB to "
+                "try again")
+    first = str(exc).strip().splitlines()
+    return f"could not be read ({type(exc).__name__}: {first[0] if first else ''}); " \
+           "the file may be damaged: ask the agency for a new copy"
+
+
+ProgressFactory = Callable[[], Progress]

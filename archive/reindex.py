@@ -1,0 +1,112 @@
+"""From the catalog to the Whoosh index: batched writes during `add`, and `archive reindex`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from typing import Any
+
+from whoosh.index import Index
+
+from archive import annotate, index
+from archive.catalog import Catalog
+from archive.config import Settings
+from archive.locking import write_lock
+
+
+def document_fields(catalog: Catalog, doc_id: str) -> dict[str, Any]:
+    """What the index needs of a document: its row and the productions it belongs to."""
+    row = catalog.document(doc_id)
+    assert row is not None, doc_id
+    doc = dict(row)
+    doc["productions"] = [dict(p) for p in catalog.document_productions(doc_id)]
+    doc["meta"] = json.loads(row["meta"] or "{}")
+    return doc
+
+
+def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
+    """A document's pages with their annotations decoded and text annotations refreshed."""
+    pages = []
+    for row in catalog.pages(doc_id):
+        page = dict(row)
+        notes = json.loads(row["annotations"] or "{}")
+        fresh = annotate.text_annotations(page["text"], json.loads(row["words"] or "[]"),
+                                          page["width"], page["height"])
+        if {k: notes.get(k) for k in fresh} != fresh:
+            notes.update(fresh)
+            catalog.set_annotations(doc_id, page["page_no"], notes)
+        page["annotations"] = notes
+        pages.append(page)
+    return pages
+
+
+class IndexBatch:
+    """Documents waiting to be written to the index; one commit for several documents.
+
+    A document is marked `indexed` in the catalog only after the commit that holds its pages,
+    and writes are updates by page key, so an interruption anywhere re-indexes at most one
+    batch and never duplicates a page.
+    """
+
+    def __init__(self, catalog: Catalog, ix: Index, max_pages: int = 400,
+                 max_seconds: float = 10.0) -> None:
+        self.catalog, self.ix = catalog, ix
+        self.max_pages, self.max_seconds = max_pages, max_seconds
+        self.doc_ids: list[str] = []
+        self.pages = 0
+        self.since = time.monotonic()
+
+    def add(self, doc_id: str) -> None:
+        """Queue a document whose pages are all in the catalog."""
+        if doc_id not in self.doc_ids:
+            self.doc_ids.append(doc_id)
+            row = self.catalog.document(doc_id)
+            self.pages += (row["page_count"] or 0) if row is not None else 0
+        if self.pages >= self.max_pages:
+            self.flush()
+
+    def flush_if_due(self) -> None:
+        """Write the batch if it has waited long enough."""
+        if self.doc_ids and time.monotonic() - self.since >= self.max_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write and commit every queued document, then mark them indexed."""
+        if not self.doc_ids:
+            return
+        with index.writer(self.ix, timeout=30.0) as w:
+            for doc_id in self.doc_ids:
+                index.add_pages(w, document_fields(self.catalog, doc_id),
+                                page_rows(self.catalog, doc_id))
+        for doc_id in self.doc_ids:
+            self.catalog.set_state(doc_id, "indexed")
+        self.doc_ids, self.pages, self.since = [], 0, time.monotonic()
+
+
+def reindex(settings: Settings) -> int:
+    """Rebuild the Whoosh index from the catalog, with no OCR; return the pages written.
+
+    The new index is built beside the old one and swapped in when complete, so searches keep
+    working meanwhile and an interrupted rebuild leaves the old index in place.
+    """
+    with write_lock(settings), Catalog(settings.catalog_path) as catalog:
+        fresh = settings.whoosh_dir.with_name("whoosh.new")
+        shutil.rmtree(fresh, ignore_errors=True)
+        ix = index.recreate(fresh)
+        batch = IndexBatch(catalog, ix, max_pages=2000, max_seconds=3600)
+        pages = 0
+        for row in catalog.documents():
+            if row["state"] in ("extracted", "indexed"):
+                batch.add(row["doc_id"])
+                pages += row["page_count"] or 0
+        batch.flush()
+        ix.optimize()
+        ix.close()
+        old = settings.whoosh_dir.with_name("whoosh.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if settings.whoosh_dir.exists():
+            settings.whoosh_dir.rename(old)
+        fresh.rename(settings.whoosh_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        return pages

@@ -1,0 +1,97 @@
+"""What runs inside a worker process: open a file, read one page, OCR it where needed.
+
+Workers never write to the catalog or the index; the supervisor does. A worker may crash
+(MuPDF segfaults on some real files) or be killed on a timeout without harming anything.
+"""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+from PIL import Image
+
+from archive import extract, ocr
+from archive.config import Settings
+from archive.errors import OcrFailedError, TooLargeError
+from archive.models import DocumentProbe, PageResult
+
+Image.MAX_IMAGE_PIXELS = None  # the archive checks pixel counts itself, with its own limit
+
+_open: dict[str, object] = {}
+
+
+def init_worker(memory_mb: int) -> None:
+    """Bound the worker's address space so a decompression bomb fails instead of swapping."""
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def probe_file(path: Path, kind: str, settings: Settings) -> DocumentProbe:
+    """Open a file and check it is whole and within the limits."""
+    if kind == "image":
+        _check_image_pixels(path, settings)
+    return extract.probe(path, kind, settings)
+
+
+def _check_image_pixels(path: Path, settings: Settings) -> None:
+    with Image.open(path) as image:
+        frames = getattr(image, "n_frames", 1)
+        width, height = image.size
+    if width * height > settings.max_image_pixels:
+        raise TooLargeError(
+            f"is a {width} x {height} pixel image, over the limit of "
+            f"{settings.max_image_pixels:,} pixels; raise ARCHIVE_MAX_IMAGE_PIXELS to add it"
+        )
+    if frames > settings.max_pages:
+        raise TooLargeError(f"has {frames} frames, over the limit of {settings.max_pages}")
+
+
+def _document(path: Path, kind: str, settings: Settings):  # type: ignore[no-untyped-def]
+    key = str(path)
+    doc = _open.get(key)
+    if doc is None:
+        for old in _open.values():
+            old.close()  # type: ignore[attr-defined]
+        _open.clear()
+        doc = extract.open_document(path, kind, settings)
+        _open[key] = doc
+    return doc
+
+
+def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settings,
+              ocr_mode: str, lang: str) -> PageResult:
+    """Read one page (1-based): its text layer, or OCR where the text layer is not usable."""
+    doc = _document(path, kind, settings)
+    page = doc[page_no - 1]
+    width, height = extract.page_size(page, settings)
+    text, words = extract.text_layer(page)
+    use_ocr = ocr_mode == "always" or (
+        ocr_mode == "auto" and extract.needs_ocr(page, text, words, settings.min_text_chars)
+    )
+    result = PageResult(doc_id=doc_id, page_no=page_no, text=text, words=words,
+                        text_source="text" if text.strip() else "none",
+                        width=width, height=height)
+    if not use_ocr:
+        return result
+    image, dpi = extract.render_page(page, settings.ocr_dpi, settings.max_image_pixels)
+    options = ocr.OcrOptions(lang=lang, dpi=dpi, timeout=settings.ocr_timeout,
+                             osd_confidence=settings.ocr_osd_confidence)
+    try:
+        read = ocr.ocr_image(image, options)
+    except OcrFailedError as exc:
+        result.error = exc.message
+        return result
+    if not read.text.strip() and text.strip():
+        result.warnings.append("OCR found no text; kept the PDF's own text layer")
+        return result
+    scale = 72.0 / dpi
+    result.text = read.text
+    result.words = [[round(x0 * scale, 2), round(y0 * scale, 2), round(x1 * scale, 2),
+                     round(y1 * scale, 2), word] for x0, y0, x1, y1, word in read.words]
+    result.text_source = "ocr"
+    result.ocr_confidence = read.confidence
+    if read.rotation:
+        result.warnings.append(f"page was rotated {read.rotation} degrees; read upright")
+    return result
