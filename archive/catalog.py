@@ -246,6 +246,13 @@ class Catalog:
             "SELECT page_no FROM pages WHERE doc_id = ? AND error IS NULL", (doc_id,)
         )}
 
+    def failed_page_count(self, doc_id: str) -> int:
+        """Pages of a document whose reading failed (retried by the next `add`)."""
+        count: int = self.db.execute(
+            "SELECT COUNT(*) FROM pages WHERE doc_id = ? AND error IS NOT NULL", (doc_id,)
+        ).fetchone()[0]
+        return count
+
     def pages(self, doc_id: str) -> Iterator[sqlite3.Row]:
         """A document's pages in order."""
         return iter(self.db.execute(

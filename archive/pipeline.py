@@ -77,7 +77,9 @@ def _plan(catalog: Catalog, prod: Any, files: list[SourceFile], settings: Settin
                                src.size)
         new_link = catalog.link(src.doc_id, prod["id"], src.given.name)
         row = catalog.document(src.doc_id)
-        if src.doc_id in todo or (row is not None and row["state"] == "indexed"):
+        finished = row is not None and row["state"] == "indexed" and not (
+            catalog.failed_page_count(src.doc_id))
+        if src.doc_id in todo or finished:
             report.unchanged.append(str(src.given))
             if new_link and src.doc_id not in todo:
                 batch.add(src.doc_id)  # now also in this production: refresh its fields

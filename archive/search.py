@@ -202,6 +202,21 @@ def _opening(text: str, chars: int = 240) -> str:
     return flat if len(flat) <= chars else flat[:chars].rsplit(" ", 1)[0] + " …"
 
 
+def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
+                   doc_id: str) -> list[int]:
+    """The numbers of one document's pages that match a query, in page order.
+
+    Raises:
+        QueryError: the query is malformed or over a limit.
+    """
+    parsed = parse(text, settings, searcher)
+    if searcher is None:
+        return []
+    found = searcher.search(parsed, filter=query.Term("doc_id", doc_id), limit=None)
+    pages = searcher.reader().column_reader("page")
+    return sorted(int(pages[docnum]) for docnum in found.docs())
+
+
 def query_terms(text: str, settings: Settings) -> list[list[str]]:
     """The analysed word sequences a query looks for in page text: phrases and single words.
 

@@ -26,6 +26,12 @@ _MAGIC: list[tuple[bytes, str, str]] = [
 _EMAIL_HEADERS = (b"received:", b"from:", b"return-path:", b"message-id:", b"mime-version:",
                   b"date:", b"subject:", b"to:", b"delivered-to:", b"x-")
 
+_OFFICE_ZIPS = {
+    ".docx": "a Word document", ".xlsx": "an Excel spreadsheet",
+    ".pptx": "a PowerPoint presentation", ".odt": "an OpenDocument text",
+    ".ods": "an OpenDocument spreadsheet", ".epub": "an e-book",
+}
+
 SIDECAR_NAMES = {"production.toml", "thumbs.db", "desktop.ini"}
 SIDECAR_SUFFIXES = {".md", ".py", ".toml", ".dat", ".opt", ".lst", ".lfp"}
 
@@ -43,6 +49,8 @@ def sniff(path: Path) -> tuple[str, str]:
         return "pdf", "a PDF"
     for magic, kind, description in _MAGIC:
         if head.startswith(magic):
+            if kind == "zip" and path.suffix.lower() in _OFFICE_ZIPS:
+                return "unsupported", _OFFICE_ZIPS[path.suffix.lower()]
             if kind == "ole":
                 if path.suffix.lower() == ".msg":
                     return "email", "an Outlook message"

@@ -1,0 +1,151 @@
+"""Part 3: phrase-search latency (10 highlighted hits) on a synthetic index of N pages.
+
+The index is built through the archive's own catalog and `IndexBatch` (the same schema,
+analyzer, batch sizes and commits as `archive add`), with no PDF and no OCR. A built index
+is kept under bench/out/ and reused while the corpus and the index code are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from make_corpus import Corpus
+
+from archive import search as archive_search
+from archive.catalog import Catalog
+from archive.config import Settings, load_settings
+from archive.index import SCHEMA_VERSION, open_or_create
+from archive.models import PageResult
+from archive.reindex import IndexBatch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PRODUCTIONS = ["ICE detainers 2017", "NTSB MU5735", "Chicago PD stops", "DOJ interim 7"]
+
+# (label, query, production filter). Phrases first: they are the headline figure.
+PHRASE_QUERIES = [
+    ("rare phrase (0.1%)", '"sally port"', None),
+    ("rare phrase (0.3%)", '"rikers island"', None),
+    ("medium phrase (1%)", '"declined detainer"', None),
+    ("phrase (5%)", '"field office"', None),
+    ("common 3-word phrase (20%)", '"freedom of information"', None),
+    ("function-word phrase", '"of the"', None),
+    ("phrase, one production", '"declined detainer"', "ice-detainers-2017"),
+]
+OTHER_QUERIES = [
+    ("single word", "detainer", None),
+    ("AND of words", "detainer AND custody", None),
+    ("OR of phrases", '"sally port" OR "rikers island"', None),
+    ("prefix", "detain*", None),
+]
+
+
+def _source_key(corpus: Corpus, pages: int) -> str:
+    """What the built index depends on: corpus, size, and the code that writes the index."""
+    digest = hashlib.sha256(f"{corpus.seed}:{pages}:{SCHEMA_VERSION}".encode())
+    for name in ("index.py", "reindex.py", "catalog.py", "annotate.py"):
+        digest.update((ROOT / "archive" / name).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build(home: Path, corpus: Corpus, pages: int, *, rebuild: bool = False) -> dict[str, Any]:
+    """Build (or reuse) an archive home with `pages` synthetic pages; return build figures."""
+    key = _source_key(corpus, pages)
+    marker = home / "built.key"
+    if not rebuild and marker.exists() and marker.read_text() == key:
+        return {"reused": True, "build_s": None, "pages": pages}
+    shutil.rmtree(home, ignore_errors=True)
+    settings = load_settings(home)
+    started = time.perf_counter()
+    page_no = 1
+    with Catalog(settings.catalog_path) as catalog:
+        ix = open_or_create(settings.whoosh_dir)
+        prods = [catalog.ensure_production(name) for name in PRODUCTIONS]
+        batch = IndexBatch(catalog, ix)
+        for n, size in enumerate(corpus.document_sizes(pages), 1):
+            doc_id = hashlib.sha256(f"bench:{corpus.seed}:{n}".encode()).hexdigest()[:16]
+            catalog.start_document(doc_id, doc_id * 4, f"doc-{n:05d}", f"scans/doc-{n:05d}.pdf",
+                                   "pdf", 0)
+            catalog.link(doc_id, prods[n % len(prods)]["id"], f"doc-{n:05d}.pdf")
+            catalog.set_probe(doc_id, size, [], {})
+            for page in range(1, size + 1):
+                catalog.save_page(PageResult(doc_id=doc_id, page_no=page,
+                                             text=corpus.page_text(page_no), words=[],
+                                             text_source="text", width=612.0, height=792.0))
+                page_no += 1
+            catalog.set_state(doc_id, "extracted")
+            batch.add(doc_id)
+            batch.flush_if_due()
+        batch.flush()
+        segments = len(ix.reader().leaf_readers()) if hasattr(ix.reader(), "leaf_readers") else 1
+        ix.close()
+    build_s = time.perf_counter() - started
+    marker.write_text(key)
+    return {"reused": False, "build_s": round(build_s, 1), "pages": pages,
+            "pages_per_s": round(pages / build_s, 1), "segments": segments}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
+    """Latency of `archive.search.search` (pagelen 10) for each query, with a reused searcher.
+
+    Also times opening a searcher (what a CLI call or a per-request searcher pays).
+    """
+    out: dict[str, Any] = {"queries": {}}
+    opened = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        with archive_search.open_searcher(settings) as searcher:
+            assert searcher is not None
+            searcher.doc_count()
+        opened.append(time.perf_counter() - t0)
+    out["open_searcher_ms"] = round(1000 * statistics.median(opened), 1)
+    phrase_times: list[float] = []
+    with archive_search.open_searcher(settings) as searcher:
+        assert searcher is not None
+        out["segments"] = len(searcher.reader().leaf_readers()) if hasattr(
+            searcher.reader(), "leaf_readers") else 1
+        for label, text, production in PHRASE_QUERIES + OTHER_QUERIES:
+            times = []
+            result = None
+            for i in range(repeats + 1):
+                t0 = time.perf_counter()
+                result = archive_search.search(searcher, text, settings, pagelen=10,
+                                               production=production)
+                if i:  # the first run warms caches
+                    times.append(time.perf_counter() - t0)
+            assert result is not None
+            marks = sum(h.excerpt.count("<mark>") for h in result.hits)
+            out["queries"][label] = {
+                "query": text, "production": production, "total": result.total,
+                "hits": len(result.hits), "marks": marks,
+                "p50_ms": round(1000 * _percentile(times, 0.5), 1),
+                "p95_ms": round(1000 * _percentile(times, 0.95), 1),
+            }
+            if (label, text, production) in PHRASE_QUERIES:
+                phrase_times.extend(times)
+    out["phrase_p50_ms"] = round(1000 * _percentile(phrase_times, 0.5), 1)
+    out["phrase_p95_ms"] = round(1000 * _percentile(phrase_times, 0.95), 1)
+    return out
+
+
+def run(out_dir: Path, pages: int, *, seed: int = 1, repeats: int = 15,
+        rebuild: bool = False) -> dict[str, Any]:
+    """Build or reuse the index of `pages` pages and measure it."""
+    home = out_dir / f"search-{pages}"
+    corpus = Corpus(seed=seed)
+    built = build(home, corpus, pages, rebuild=rebuild)
+    result = measure(load_settings(home), repeats=repeats)
+    result["build"] = built
+    result["pages"] = pages
+    return result

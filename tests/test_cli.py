@@ -1,0 +1,104 @@
+"""The `archive` command as a user runs it: JSON contracts, exit codes, plain errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(home: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_OCR_LANG": "eng"}
+    proc = subprocess.run([sys.executable, "-m", "archive", "--home", str(home), *args],
+                          capture_output=True, text=True, env=env, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def home(tmp_path: Path, make_pdf) -> Path:
+    home = tmp_path / "arch"
+    folder = tmp_path / "dhs-release"
+    make_pdf("emails.pdf", "t:Sent: March 21, 2017. The sally port at Hennepin County.",
+             "t:A second page about a declined detainer.", folder=folder)
+    proc = run(home, "add", str(folder), "--production", "DHS ICE detainers, Oct 2017",
+               "--ocr", "never", "--json", check=True)
+    report = json.loads(proc.stdout)
+    assert report["added"] == [str(folder / "emails.pdf")]
+    assert report["unchanged"] == [] and report["failed"] == []
+    return home
+
+
+def test_search_json_contract(home: Path) -> None:
+    data = json.loads(run(home, "search", '"sally port"', "--json", check=True).stdout)
+    assert data["query"] == '"sally port"' and data["total"] == 1
+    (hit,) = data["hits"]
+    assert hit["page"] == 1 and hit["title"] == "emails"
+    assert hit["production"] == "DHS ICE detainers, Oct 2017"
+    assert hit["url"] == f"/doc/{hit['doc_id']}/page/1"
+    assert hit["text_source"] == "text"
+    assert "<mark>sally</mark> <mark>port</mark>" in hit["excerpt"]
+    assert len(hit["doc_id"]) == 16
+
+
+def test_search_text_output_and_limit(home: Path) -> None:
+    out = run(home, "search", "sally OR detainer", "--limit", "1", check=True).stdout
+    assert out.startswith("2 matching pages")
+    assert out.count("/doc/") == 1
+
+
+def test_stats_json(home: Path) -> None:
+    data = json.loads(run(home, "stats", "--json", check=True).stdout)
+    assert data == {"productions": 1, "documents": 1, "pages": 2, "ocr_pages": 0}
+
+
+def test_show_prints_page_text_and_source(home: Path) -> None:
+    doc_id = json.loads(run(home, "search", "detainer", "--json").stdout)["hits"][0]["doc_id"]
+    out = run(home, "show", doc_id, "2", check=True).stdout
+    assert "p. 2 of 2" in out and "text from: text" in out and "declined detainer" in out
+    missing = run(home, "show", doc_id, "9")
+    assert missing.returncode == 5 and "no page 9" in missing.stderr
+
+
+def test_bad_query_is_a_message_not_a_traceback(home: Path) -> None:
+    proc = run(home, "search", '"sally port')
+    assert proc.returncode == 4
+    assert "unbalanced quote" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_usage_error_exit_code(home: Path) -> None:
+    proc = run(home, "add")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_partial_failure_exit_code(home: Path, tmp_path: Path, resources: Path) -> None:
+    proc = run(home, "add", str(resources / "encrypted_pdfplumber_password-example.pdf"),
+               "--production", "Locked", "--json")
+    assert proc.returncode == 3
+    (failure,) = json.loads(proc.stdout)["failed"]
+    assert failure["file"].endswith("encrypted_pdfplumber_password-example.pdf")
+    assert "password-protected" in failure["error"]
+
+
+def test_reindex_rebuilds_without_ocr(home: Path) -> None:
+    assert "reindexed 2 pages" in run(home, "reindex", check=True).stdout
+    data = json.loads(run(home, "search", '"sally port"', "--json", check=True).stdout)
+    assert data["total"] == 1
+
+
+def test_check_reports_tesseract_and_index(home: Path) -> None:
+    proc = run(home, "check")
+    assert "catalog      1 documents, 2 pages" in proc.stdout
+    assert "index        2 pages indexed" in proc.stdout
+
+
+def test_home_from_environment(home: Path) -> None:
+    env = {**os.environ, "ARCHIVE_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "archive", "stats", "--json"],
+                          capture_output=True, text=True, env=env, cwd="/", timeout=60)
+    assert json.loads(proc.stdout)["pages"] == 2

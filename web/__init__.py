@@ -1,0 +1,46 @@
+"""The reading room: a read-only Flask app over an archive (`archive serve`, `flask --app web run`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from archive.config import Settings, load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, per-request resources, blueprints, error pages, headers.
+
+    Args:
+        test_config: overrides of the app's config; `ARCHIVE_SETTINGS` (a Settings) or
+            `ARCHIVE_HOME` choose the archive, otherwise `ARCHIVE_HOME` in the environment
+            or the current folder does.
+    """
+    app = Flask(__name__)
+    config = dict(test_config or {})
+    settings = config.pop("ARCHIVE_SETTINGS", None)
+    if not isinstance(settings, Settings):
+        settings = load_settings(config.get("ARCHIVE_HOME"))
+    app.config.from_mapping(
+        ARCHIVE_SETTINGS=settings,
+        ARCHIVE_HOME=str(settings.home),
+        RESULTS_PER_PAGE=20,
+        HITS_SHOWN_PER_DOCUMENT=2,
+        MAX_RESULTS_PAGE=500,
+        THUMB_WIDTH=200,
+        IMAGE_WIDTH=1200,
+        GRID_PAGES=120,
+    )
+    app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from web import api, db, documents, errors, headers, search
+
+    db.init_app(app)
+    headers.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(api.bp)
+    return app

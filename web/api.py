@@ -1,0 +1,65 @@
+"""Blueprint "api": JSON search (as `archive search --json`, plus "next"), page data, OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from werkzeug.wrappers import Response
+
+from archive.matches import match_boxes
+from archive.search import parse, query_terms
+from web.db import get_settings
+from web.openapi import openapi_spec
+from web.records import load_page
+from web.search import Query, execute
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/search")
+def search() -> Response:
+    """One page of hits as JSON; "next" is the URL of the next page, or null."""
+    query = Query.from_request()
+    results = execute(query)
+    data: dict[str, Any] = results.to_json()
+    more = query.page * current_app.config["RESULTS_PER_PAGE"] < results.total
+    data["next"] = url_for("api.search", q=query.q, page=query.page + 1,
+                           production=query.production, _external=True) if more else None
+    return jsonify(data)
+
+
+@bp.get("/api/doc/<doc_id>/page/<int:page_no>")
+def page(doc_id: str, page_no: int) -> Response:
+    """One page's text and word boxes (PDF points, origin top left); with `q`, the boxes of
+    the words the query matched."""
+    record = load_page(doc_id, page_no)
+    data: dict[str, Any] = {
+        "doc_id": doc_id,
+        "page": page_no,
+        "pages": record.pages,
+        "title": record.doc["title"],
+        "production": record.production_names,
+        "text": record.text,
+        "text_source": record.text_source,
+        "ocr_confidence": record.ocr_confidence,
+        "width": record.width,
+        "height": record.height,
+        "unit": "pt",
+        "words": record.words,
+        "url": url_for("documents.page", doc_id=doc_id, page_no=page_no, _external=True),
+        "image": url_for("documents.page_image", doc_id=doc_id, page_no=page_no,
+                         _external=True),
+    }
+    q = request.args.get("q", "", type=str).strip()
+    if q:
+        settings = get_settings()
+        parse(q, settings)  # a malformed query is a 400, not an empty list
+        data["matches"] = match_boxes(record.words, query_terms(q, settings))
+    return jsonify(data)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The API's OpenAPI 3.1 description."""
+    return jsonify(openapi_spec(request.url_root.rstrip("/")))

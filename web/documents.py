@@ -1,0 +1,143 @@
+"""Blueprint "documents": a document, its page viewer, page images and the original file."""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import (Blueprint, Response, current_app, render_template, request, send_file,
+                   send_from_directory, url_for)
+
+from archive.citation import citation_line
+from archive.errors import NotFoundError, QueryError
+from archive.matches import highlight_text, match_boxes
+from archive.search import matching_pages, query_terms
+from web import pageimages
+from web.db import get_searcher, get_settings
+from web.present import image_size, trusted_marks
+from web.records import PageRecord, load_document, load_page, valid_doc_id
+
+bp = Blueprint("documents", __name__)
+
+YEAR = 365 * 24 * 3600
+
+
+def query_arg() -> str:
+    """The `q` argument, stripped."""
+    return request.args.get("q", "", type=str).strip()
+
+
+def query_matches(doc_id: str, q: str) -> tuple[list[int], list[list[str]], str | None]:
+    """The pages of a document matching `q`, the query's word sequences, and a notice if the
+    query could not be used (a page stays readable whatever its link's query says)."""
+    if not q:
+        return [], [], None
+    settings = get_settings()
+    try:
+        pages = matching_pages(get_searcher(), q, settings, doc_id)
+    except QueryError as exc:
+        return [], [], f"Matches are not highlighted: {exc.message}"
+    return pages, query_terms(q, settings), None
+
+
+@bp.get("/doc/<doc_id>")
+def document(doc_id: str) -> str:
+    """A document: its metadata, productions and a grid of page thumbnails."""
+    doc = load_document(doc_id)
+    q = query_arg()
+    hit_pages, _, notice = query_matches(doc_id, q)
+    count = int(doc["page_count"] or 0)
+    step = current_app.config["GRID_PAGES"]
+    start = min(max(request.args.get("start", 1, type=int), 1), max(count, 1))
+    grid = range(start, min(start + step, count + 1))
+    return render_template(
+        "document.html", doc=doc, q=q, notice=notice, hit_pages=set(hit_pages),
+        hit_count=len(hit_pages), grid=grid, step=step, start=start, count=count,
+        thumb_width=current_app.config["THUMB_WIDTH"])
+
+
+@bp.get("/doc/<doc_id>/page/<int:page_no>")
+def page(doc_id: str, page_no: int) -> str:
+    """The page viewer: the image with the query's matches boxed, the text, a citation."""
+    record = load_page(doc_id, page_no)
+    q = query_arg()
+    hit_pages, sequences, notice = query_matches(doc_id, q)
+    width, height = image_size(record.width, record.height,
+                               current_app.config["IMAGE_WIDTH"])
+    return render_template(
+        "page.html", r=record, doc=record.doc, q=q, notice=notice,
+        boxes=match_boxes(record.words, sequences) if sequences else [],
+        text_html=trusted_marks(highlight_text(record.text, sequences)),
+        hit_pages=hit_pages,
+        previous_hit=max((p for p in hit_pages if p < page_no), default=None),
+        next_hit=min((p for p in hit_pages if p > page_no), default=None),
+        img_width=width, img_height=height, citation=cite(record),
+        permalink=url_for("documents.page", doc_id=doc_id, page_no=page_no, _external=True))
+
+
+def cite(record: PageRecord) -> str:
+    """The page's citation line, naming the production it was first released in."""
+    production = record.productions[0] if record.productions else None
+    permalink = url_for("documents.page", doc_id=record.doc["doc_id"],
+                        page_no=record.page_no, _external=True)
+    return citation_line(production=production, title=str(record.doc["title"]),
+                         page=record.page_no, pages=record.pages, permalink=permalink,
+                         accessed=date.today(), bates=record.bates)
+
+
+def _page_image(doc_id: str, page_no: int, width: int) -> Response:
+    if not valid_doc_id(doc_id):
+        raise NotFoundError("There is no document with that id in the archive.")
+    settings = get_settings()
+    tag = pageimages.etag(doc_id, page_no, width)
+    cached = pageimages.cache_path(settings, doc_id, page_no, width)
+    if not cached.is_file():  # first request: check the page exists, then render it
+        record = load_page(doc_id, page_no)
+        found = pageimages.page_png(settings, record.doc, page_no, record.width, width)
+        if isinstance(found, bytes):
+            return _immutable(send_file(io.BytesIO(found), mimetype="image/png", etag=tag,
+                                        conditional=True, max_age=YEAR))
+    return _immutable(send_from_directory(cached.parent, cached.name, mimetype="image/png",
+                                          etag=tag, conditional=True, max_age=YEAR))
+
+
+def _immutable(response: Response) -> Response:
+    response.cache_control.immutable = True
+    return response
+
+
+@bp.get("/doc/<doc_id>/page/<int:page_no>/image")
+def page_image(doc_id: str, page_no: int) -> Response:
+    """The page at reading size, as PNG."""
+    return _page_image(doc_id, page_no, current_app.config["IMAGE_WIDTH"])
+
+
+@bp.get("/doc/<doc_id>/page/<int:page_no>/thumb")
+def page_thumb(doc_id: str, page_no: int) -> Response:
+    """The page as a small thumbnail, as PNG."""
+    return _page_image(doc_id, page_no, current_app.config["THUMB_WIDTH"])
+
+
+@bp.get("/doc/<doc_id>/original")
+def original(doc_id: str) -> Response:
+    """The original file as released, byte for byte."""
+    doc = load_document(doc_id)
+    path = pageimages.original_path(get_settings(), doc)
+    mimetype, inline = _original_type(doc, path)
+    response = send_file(path, mimetype=mimetype, as_attachment=not inline,
+                         download_name=path.name, conditional=True, max_age=YEAR)
+    return _immutable(response)
+
+
+def _original_type(doc: dict[str, Any], path: Path) -> tuple[str, bool]:
+    """The MIME type to serve an original as, and whether the browser may show it inline."""
+    if doc["kind"] == "pdf":
+        return "application/pdf", True
+    guessed = mimetypes.guess_type(path.name)[0] or ""
+    if doc["kind"] == "image" and guessed in ("image/png", "image/jpeg", "image/gif",
+                                              "image/tiff", "image/bmp", "image/webp"):
+        return guessed, True
+    return "application/octet-stream", False

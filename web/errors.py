@@ -1,0 +1,62 @@
+"""Error pages: a bad query is a 400 with the parser's message, an unknown page a 404.
+
+No response ever carries a traceback: unexpected errors are logged and answered with a
+plain 500 page. Requests under /api/ get JSON instead of HTML.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from archive.errors import ArchiveError, NotFoundError, QueryError
+
+_TITLES = {400: "The query could not be used", 404: "Not found", 405: "Method not allowed",
+           500: "Something went wrong", 503: "The archive needs attention"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/openapi.json"
+
+
+def error_response(status: int, message: str, *, bad_query: bool = False) -> Response:
+    """An error as JSON for the API, or as the error page, with the query kept in the box."""
+    if _wants_json():
+        response = jsonify(error=_TITLES.get(status, "Error"), status=status, message=message)
+    else:
+        response = Response(render_template(
+            "error.html", status=status, title=_TITLES.get(status, "Error"), message=message,
+            bad_query=bad_query))
+    response.status_code = status
+    return response
+
+
+def _query_error(exc: QueryError) -> Response:
+    return error_response(400, exc.message, bad_query=True)
+
+
+def _not_found(exc: NotFoundError) -> Response:
+    return error_response(404, exc.message)
+
+
+def _archive_error(exc: ArchiveError) -> Response:
+    return error_response(503, exc.message)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    return error_response(exc.code or 500, str(exc.description or ""))
+
+
+def _unexpected(exc: Exception) -> Response:
+    current_app.logger.exception("unexpected error on %s", request.path)
+    return error_response(500, "The reading room hit an unexpected error. It has been "
+                          "logged; try again, or go back to the search page.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(QueryError, _query_error)
+    app.register_error_handler(NotFoundError, _not_found)
+    app.register_error_handler(ArchiveError, _archive_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,74 @@
+"""Page images for the reading room: rendered once from the original, then cached on disk.
+
+A document's id is a hash of its bytes, so a page image never changes: it is cached under
+`index/cache/<doc_id>/<page>-<width>.png` (disposable, rebuilt on demand) and served with a
+year-long, immutable cache lifetime.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from archive import extract
+from archive.config import Settings
+from archive.errors import NotFoundError
+
+RENDER_VERSION = 1  # bump when rendering changes, so browsers fetch the new images
+
+
+def cache_path(settings: Settings, doc_id: str, page_no: int, width: int) -> Path:
+    """Where a page's rendering of a given width is cached."""
+    return settings.cache_dir / doc_id / f"{page_no}-{width}.png"
+
+
+def etag(doc_id: str, page_no: int, width: int) -> str:
+    """The entity tag of a page image (stable: the document id is a content hash)."""
+    return f"{doc_id}-{page_no}-{width}-r{RENDER_VERSION}"
+
+
+def original_path(settings: Settings, doc: Mapping[str, Any]) -> Path:
+    """The original file of a document, as released.
+
+    Raises:
+        NotFoundError: the file is no longer under the archive's scans/.
+    """
+    path = settings.home / str(doc["path"])
+    if not path.is_file():
+        raise NotFoundError(f"The original file of \u201c{doc['title']}\u201d is missing "
+                            f"from the archive ({doc['path']}); restore it from a backup.")
+    return path
+
+
+def page_png(settings: Settings, doc: Mapping[str, Any], page_no: int, page_width: float,
+             width: int) -> Path | bytes:
+    """The cached PNG of a page `width` pixels wide, rendering it first if needed.
+
+    Returns the cached file, or the PNG's bytes when the cache cannot be written.
+    """
+    cached = cache_path(settings, str(doc["doc_id"]), page_no, width)
+    if cached.is_file():
+        return cached
+    dpi = max(9, round(width * 72 / page_width)) if page_width > 0 else 72
+    png = extract.render_png(original_path(settings, doc), str(doc["kind"]), page_no, dpi,
+                             settings)
+    try:
+        _write_atomically(cached, png)
+    except OSError:
+        return png  # a read-only cache still serves pages, just more slowly
+    return cached
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=".png")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
