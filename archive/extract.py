@@ -33,8 +33,11 @@ def open_document(path: Path, kind: str, settings: Settings) -> pymupdf.Document
     try:
         doc = pymupdf.open(path, filetype="pdf" if kind == "pdf" else None)
     except (pymupdf.FileDataError, RuntimeError, ValueError) as exc:
+        reason = _first_line(exc)
+        if "Failed to open file" in reason:
+            reason = "MuPDF cannot make sense of it"
         raise DamagedDocumentError(
-            f"cannot be read as a {kind.upper()} ({_first_line(exc)}); "
+            f"is a damaged {'PDF' if kind == 'pdf' else 'image'} ({reason}); "
             "ask the agency for a new copy"
         ) from exc
     if doc.needs_pass and not doc.authenticate(""):
@@ -45,8 +48,13 @@ def open_document(path: Path, kind: str, settings: Settings) -> pymupdf.Document
         )
     if doc.page_count == 0:
         doc.close()
+        if kind == "pdf" and not _has_eof_marker(path):
+            raise DamagedDocumentError(
+                "is truncated (it ends without an end-of-file marker and no page can be read); "
+                "download it again or ask the agency for a complete copy"
+            )
         raise DamagedDocumentError(
-            "has no readable pages (damaged or truncated); ask the agency for a new copy"
+            "is damaged: no page can be read; ask the agency for a new copy"
         )
     if doc.page_count > settings.max_pages:
         doc.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 # (magic bytes at offset 0, kind, description)
@@ -56,6 +57,8 @@ def sniff(path: Path) -> tuple[str, str]:
                     return "email", "an Outlook message"
                 return "unsupported", "a Word or other Office (OLE) document"
             return kind, description
+    if re.search(rb"\d+\s+\d+\s+obj\b", head) and b"<<" in head:
+        return "pdf", "a PDF without its header"  # MuPDF repairs these
     lowered = head.lstrip().lower()
     if lowered.startswith((b"<!doctype html", b"<html")):
         return "unsupported", "an HTML page"

@@ -1,0 +1,163 @@
+"""RFC 822 / MIME messages (.eml, mbox members) -> ParsedMessage, with the standard library.
+
+The message is parsed with the `compat32` policy, which keeps every header value raw and
+never raises on a malformed one; `charsets` then decodes each value and body itself.
+(`policy.default` decodes RFC 2047 words on access and turns unknown charsets such as
+`iso-8859-8-i` into escaped bytes, and raises on some malformed address headers.)
+"""
+
+from __future__ import annotations
+
+import email
+import io
+from email import policy
+from email.generator import BytesGenerator
+from email.message import Message
+from email.utils import parsedate_to_datetime
+
+from archive.emails import charsets
+from archive.emails.htmltext import html_to_text
+from archive.emails.message import Attachment, ParsedMessage
+from archive.emails.names import safe_name
+
+_NESTED = {"message/rfc822", "message/global", "message/news"}
+_BODY_TYPES = {"text/plain", "text/html", "text/enriched"}
+_NO_FOLDING = policy.compat32.clone(max_line_length=0, linesep="\r\n")
+
+
+def parse_bytes(data: bytes) -> ParsedMessage:
+    """Parse one message from its bytes; damaged structure gives warnings, not errors."""
+    msg = email.message_from_bytes(data, policy=policy.compat32)
+    fallback = _first_charset(msg)
+    out = ParsedMessage(
+        sender=charsets.decode_header(msg.get("from") or msg.get("sender"), fallback),
+        to=charsets.decode_header(_all(msg, "to"), fallback),
+        cc=charsets.decode_header(_all(msg, "cc"), fallback),
+        bcc=charsets.decode_header(_all(msg, "bcc"), fallback),
+        subject=charsets.decode_header(msg.get("subject"), fallback),
+        date_text=charsets.decode_header(msg.get("date"), fallback),
+    )
+    out.date = _date(out.date_text)
+    if out.date_text and out.date is None:
+        out.warnings.append(f"the Date header {out.date_text[:60]!r} could not be read")
+    bodies: list[str] = []
+    _walk(msg, bodies, out, fallback, body=True)
+    out.body = "\n\n".join(b.strip("\n") for b in bodies if b.strip())
+    defects = sorted({type(d).__name__ for part in msg.walk() for d in part.defects})
+    if defects:
+        out.warnings.append(f"damaged MIME structure ({', '.join(defects)}); read as far as "
+                            "possible: check the original")
+    return out
+
+
+def _all(msg: Message, name: str) -> str:
+    return ", ".join(str(v) for v in msg.get_all(name) or [])
+
+
+def _first_charset(msg: Message) -> str | None:
+    for part in msg.walk():
+        charset = part.get_content_charset()
+        if charset and charsets.codecs_for(charset):
+            return charset
+    return None
+
+
+def _date(text: str):  # type: ignore[no-untyped-def]
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _walk(part: Message, bodies: list[str], out: ParsedMessage, fallback: str | None,
+          body: bool) -> None:
+    """Collect body text (when `body`) and attachments, depth first, in message order."""
+    ctype = part.get_content_type()
+    if ctype in _NESTED:
+        _attach(part, out, fallback, nested=True)
+    elif part.is_multipart() and ctype == "multipart/alternative":
+        chosen = _best_alternative(part, fallback) if body else None
+        for child in _subparts(part):
+            _walk(child, bodies, out, fallback, body=child is chosen)
+    elif part.is_multipart() and part.get_content_maintype() == "message":
+        if body:  # delivery reports and the like: their text belongs to the body
+            bodies.append(_flatten(part).decode("utf-8", "replace"))
+    elif part.is_multipart():
+        for child in _subparts(part):
+            _walk(child, bodies, out, fallback, body)
+    elif _is_body_text(part):
+        if body:
+            bodies.append(_text_of(part, fallback))
+    else:
+        _attach(part, out, fallback, nested=False)
+
+
+def _subparts(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
+def _is_body_text(part: Message) -> bool:
+    return (part.get_content_type() in _BODY_TYPES and _filename(part) is None
+            and part.get_content_disposition() != "attachment")
+
+
+def _best_alternative(part: Message, fallback: str | None) -> Message | None:
+    """Plain text when it says anything, else the richest alternative (the last one)."""
+    children = _subparts(part)
+    for child in children:
+        if child.get_content_type() == "text/plain" and _text_of(child, fallback).strip():
+            return child
+    return children[-1] if children else None
+
+
+def _text_of(part: Message, fallback: str | None) -> str:
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return ""
+    text = charsets.decode_bytes(data, part.get_content_charset(), fallback)
+    if part.get_content_type() == "text/html":
+        text = html_to_text(text)
+    return charsets.clean_text(text)
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except (LookupError, ValueError, TypeError):
+        name = part.get_param("name")  # type: ignore[assignment]
+    if name is None:
+        return None
+    return charsets.decode_header(str(name))
+
+
+def _attach(part: Message, out: ParsedMessage, fallback: str | None, nested: bool) -> None:
+    ctype = part.get_content_type()
+    number = len(out.attachments) + 1
+    name = _filename(part)
+    if nested:
+        inner = _subparts(part)
+        if inner:
+            data = _flatten(inner[0])
+            subject = charsets.decode_header(inner[0].get("subject"), fallback)
+        else:  # a message sent base64-encoded: its bytes are the payload
+            raw = part.get_payload(decode=True)
+            data, subject = (raw if isinstance(raw, bytes) else b""), ""
+        if not name or not name.lower().endswith((".eml", ".msg")):
+            name = f"{name or subject or f'message-{number}'}.eml"
+        out.attachments.append(Attachment(safe_name(name, ctype, number), data, ctype,
+                                          is_message=True))
+        return
+    raw = part.get_payload(decode=True)
+    data = raw if isinstance(raw, bytes) else b""
+    out.attachments.append(Attachment(safe_name(name, ctype, number), data, ctype,
+                                      charset=part.get_content_charset() or fallback))
+
+
+def _flatten(msg: Message) -> bytes:
+    """A message's bytes as the parser saw them (headers unfolded as sent, 8-bit kept)."""
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, mangle_from_=False, policy=_NO_FOLDING).flatten(msg)
+    return buffer.getvalue()
