@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from archive import extract, ocr
+from archive.foia import redactions
 from archive.config import Settings
 from archive.errors import OcrFailedError, TooLargeError
 from archive.models import DocumentProbe, PageResult
@@ -74,8 +75,11 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
                         text_source="text" if text.strip() else "none",
                         width=width, height=height)
     if not use_ocr:
+        image, dpi = extract.render_page(page, redactions.TARGET_DPI, settings.max_image_pixels)
+        result.annotations["redactions"] = redactions.detect(image, dpi)
         return result
     image, dpi = extract.render_page(page, settings.ocr_dpi, settings.max_image_pixels)
+    result.annotations["redactions"] = redactions.detect(image, dpi)
     options = ocr.OcrOptions(lang=lang, dpi=dpi, timeout=settings.ocr_timeout,
                              osd_confidence=settings.ocr_osd_confidence)
     try:

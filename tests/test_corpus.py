@@ -46,12 +46,12 @@ def test_every_file_is_added_or_fails_with_a_reason(tmp_path: Path, folder: str)
         assert any(hint in error for hint in ("ask the agency", "convert it", "download it",
                                               "raise ARCHIVE_", "decrypt")), (file, error)
     if folder == "odd_pdfs":
-        for name in os.listdir(source / "encrypted"):  # an empty user password opens
-            path = str(source / "encrypted" / name)
+        for entry in (source / "encrypted").iterdir():  # an empty user password opens
+            path = str(entry)
             assert path in report["added"] or "password-protected" in failed[path]
         assert "password-protected" in failed[str(source / "encrypted/qpdf__enc-long-password.pdf")]
-        for name in os.listdir(source / "derived_truncated"):
-            assert "truncated" in failed[str(source / "derived_truncated" / name)]
+        for entry in (source / "derived_truncated").iterdir():
+            assert "truncated" in failed[str(entry)]
         not_pdf = source / "not_really_pdf"
         assert "RTF document, not a PDF" in failed[str(not_pdf / "docsplit__actually_an_rtf.pdf")]
         assert "Office (OLE) document" in failed[str(not_pdf / "docsplit__actually_a_doc.pdf")]

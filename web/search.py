@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,16 @@ from web.db import get_catalog, get_searcher, get_settings
 from web.present import group_by_document, hit_views
 
 bp = Blueprint("search", __name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@bp.app_context_processor
+def search_box() -> dict[str, str]:
+    """The query (and production filter) kept in the search box on every page, errors too."""
+    q = request.args.get("q", "", type=str)
+    production = request.args.get("production", "", type=str)
+    return {"box_query": _CONTROL.sub(" ", q), "box_production": _CONTROL.sub("", production)}
 
 
 @dataclass(slots=True)
