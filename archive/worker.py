@@ -12,9 +12,9 @@ from pathlib import Path
 from PIL import Image
 
 from archive import extract, ocr
-from archive.foia import redactions
 from archive.config import Settings
 from archive.errors import OcrFailedError, TooLargeError
+from archive.foia import redactions
 from archive.models import DocumentProbe, PageResult
 
 Image.MAX_IMAGE_PIXELS = None  # the archive checks pixel counts itself, with its own limit
@@ -78,9 +78,11 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
         image, dpi = extract.render_page(page, redactions.TARGET_DPI, settings.max_image_pixels)
         result.annotations["redactions"] = redactions.detect(image, dpi)
         return result
-    image, dpi = extract.render_page(page, settings.ocr_dpi, settings.max_image_pixels)
+    render_dpi, true_dpi = extract.ocr_resolution(page, kind, settings.ocr_dpi)
+    image, dpi = extract.render_page(page, render_dpi, settings.max_image_pixels)
     result.annotations["redactions"] = redactions.detect(image, dpi)
-    options = ocr.OcrOptions(lang=lang, dpi=dpi, timeout=settings.ocr_timeout,
+    options = ocr.OcrOptions(lang=lang, dpi=round(true_dpi * dpi / render_dpi),
+                             timeout=settings.ocr_timeout,
                              osd_confidence=settings.ocr_osd_confidence)
     try:
         read = ocr.ocr_image(image, options)
