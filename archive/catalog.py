@@ -63,6 +63,25 @@ CREATE TABLE IF NOT EXISTS pages (
     PRIMARY KEY (doc_id, page_no)
 );
 CREATE INDEX IF NOT EXISTS documents_state ON documents(state);
+-- near-duplicate pages (archive.foia.duplicates): a MinHash signature per page, its LSH
+-- band hashes for finding candidates, and the pairs found (stored both ways round)
+CREATE TABLE IF NOT EXISTS page_signatures (
+    doc_id TEXT NOT NULL, page_no INTEGER NOT NULL,
+    size INTEGER NOT NULL,       -- number of shingles (0: too little text to compare)
+    signature BLOB,
+    PRIMARY KEY (doc_id, page_no)
+);
+CREATE TABLE IF NOT EXISTS page_bands (
+    band INTEGER NOT NULL, doc_id TEXT NOT NULL, page_no INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS page_bands_band ON page_bands(band);
+CREATE TABLE IF NOT EXISTS page_duplicates (
+    doc_id TEXT NOT NULL, page_no INTEGER NOT NULL,
+    other_doc_id TEXT NOT NULL, other_page_no INTEGER NOT NULL,
+    similarity REAL NOT NULL,
+    PRIMARY KEY (doc_id, page_no, other_doc_id, other_page_no)
+);
+CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent_doc_id);
 """
 
 PAGE_COLUMNS = (
@@ -205,6 +224,12 @@ class Catalog:
             return list(self.db.execute("SELECT * FROM documents ORDER BY added"))
         return list(self.db.execute(
             "SELECT * FROM documents WHERE state = ? ORDER BY added", (state,)
+        ))
+
+    def children(self, doc_id: str) -> list[sqlite3.Row]:
+        """The documents found inside a document (an email's attachments, an mbox's messages)."""
+        return list(self.db.execute(
+            "SELECT * FROM documents WHERE parent_doc_id = ? ORDER BY path", (doc_id,)
         ))
 
     def document_productions(self, doc_id: str) -> list[sqlite3.Row]:

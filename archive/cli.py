@@ -6,6 +6,7 @@ import html
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from archive import __version__, ocr
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.errors import ArchiveError, ExitCode, NotFoundError
+from archive.foia import releases
 from archive.pipeline import add_production
 from archive.progress import Progress
 from archive.reindex import reindex as rebuild_index
@@ -29,6 +31,20 @@ def _settings(ctx: click.Context) -> Settings:
 
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def release_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The release metadata options shared by `add` and `production edit`."""
+    for option in reversed((
+        click.option("--agency", help="Agency that released it, e.g. \"U.S. Immigration and "
+                     "Customs Enforcement\"."),
+        click.option("--request-number", help="FOIA request or case number."),
+        click.option("--released", metavar="YYYY-MM-DD", help="Date of the release."),
+        click.option("--interim", metavar="N", help="Number of the interim release."),
+        click.option("--source-url", metavar="URL", help="Where the release was published."),
+    )):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,6 +68,7 @@ def cli(ctx: click.Context, home: Path | None) -> None:
                 type=click.Path(exists=True, path_type=Path))
 @click.option("--production", "production", help="Name of the release these files belong to "
               "(default: production.toml's name, else the folder's name).")
+@release_options
 @click.option("--ocr", "ocr_mode", type=click.Choice(["auto", "always", "never"]),
               default=None, help="auto: OCR pages without a usable text layer (default).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
@@ -59,17 +76,18 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
-        ocr_mode: str | None, jobs: int | None, as_json: bool) -> None:
+        ocr_mode: str | None, jobs: int | None, as_json: bool, **meta: str | None) -> None:
     """Add files, folders or zips as one production: store, extract, OCR, index.
 
     \b
     archive add ~/Downloads/dhs-release-2017-10/ --production "DHS ICE detainers, Oct 2017"
     archive add release-7.zip --production "NTSB MU5735 release" --jobs 2
+    archive add ice-foia/ --agency "ICE" --request-number 2019-ICLI-00003 --released 2020-03-05
 
     Run it again after an interruption: finished pages are kept, nothing is duplicated.
     """
     settings = load_settings(_settings(ctx).home, ocr_mode=ocr_mode, jobs=jobs)
-    report = add_production(list(paths), settings, production=production,
+    report = add_production(list(paths), settings, production=production, meta=meta,
                             progress=Progress())
     if as_json:
         _print_json(report.to_json())
@@ -89,6 +107,46 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
         ctx.exit(ExitCode.partial)
 
 
+@cli.group()
+def production() -> None:
+    """See and correct the release metadata of productions (no re-OCR)."""
+
+
+@production.command("edit")
+@click.argument("name")
+@release_options
+@click.pass_context
+def production_edit(ctx: click.Context, name: str, **meta: str | None) -> None:
+    """Change a production's agency, request number, release date, interim or URL.
+
+    \b
+    archive production edit "NTSB MU5735 release" --released 2026-05-01
+    archive production edit ntsb-mu5735-release --agency "NTSB" --interim 2
+
+    The pages are re-indexed from the catalog; nothing is OCR'd again. "" clears a field.
+    """
+    if all(v is None for v in meta.values()):
+        raise click.UsageError("give at least one field to change, e.g. --agency NAME")
+    changed = releases.edit_production(_settings(ctx), name, meta)
+    for key, value in changed.items():
+        click.echo(f"{key:15} {'' if value is None else value}")
+
+
+@production.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the productions as JSON.")
+@click.pass_context
+def production_list(ctx: click.Context, as_json: bool) -> None:
+    """List productions with their release metadata and counts, oldest first."""
+    rows = releases.list_productions(_settings(ctx))
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        when = f"released {row['released']}" if row["released"] else "release date unknown"
+        click.echo(f"{row['name']}  [{row['slug']}]  {row.get('documents', 0)} documents, "
+                   f"{row.get('pages', 0)} pages; {row['agency'] or 'agency unknown'}; {when}")
+
+
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
 
@@ -102,9 +160,12 @@ def _terminal_excerpt(excerpt: str, bold: bool) -> str:
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True,
               help="Hits to print.")
+@click.option("--collapse", is_flag=True,
+              help="Show a page released several times once (its earliest release).")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 @click.pass_context
-def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
+def search(ctx: click.Context, query: str, limit: int, as_json: bool,
+           collapse: bool) -> None:
     """Find the pages that match a query (Whoosh syntax).
 
     \b
@@ -114,7 +175,7 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool) -> None:
     """
     settings = _settings(ctx)
     with open_searcher(settings) as searcher:
-        results = run_search(searcher, query, settings, pagelen=limit)
+        results = run_search(searcher, query, settings, pagelen=limit, collapse=collapse)
     if as_json:
         _print_json(results.to_json())
         return
@@ -233,6 +294,39 @@ def check(ctx: click.Context) -> None:
         click.echo("catalog      empty (run `archive add`)")
     if problems:
         ctx.exit(ExitCode.missing_dependency)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback shows the archive to your "
+                   "network: the reading room has no login.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+              help="Port to listen on.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Requests served at once.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the reading room (search, page viewer, JSON API) with waitress.
+
+    \b
+    archive serve                  # then open http://127.0.0.1:8080
+    archive serve --port 9000
+
+    Read-only: nothing in the archive is changed. For development: flask --app web run
+    """
+    from web.server import is_loopback
+    from web.server import serve as run_server
+
+    settings = _settings(ctx)
+    if not is_loopback(host):
+        click.echo(f"warning: listening on {host}: anyone who can reach this machine can "
+                   "read the archive", err=True)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Reading room for {settings.home} at http://{shown}:{port}/ (Ctrl+C to stop)")
+    try:
+        run_server(settings, host=host, port=port, threads=threads)
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 def main() -> None:

@@ -73,6 +73,12 @@ class QueryError(ArchiveError):
     exit_code = ExitCode.bad_query
 
 
+class InvalidMetadataError(ArchiveError):
+    """Release metadata (a date, a number, a URL) given in the wrong form."""
+
+    exit_code = ExitCode.usage
+
+
 class NotFoundError(ArchiveError):
     """An unknown document, page or production."""
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from whoosh.support.charset import accent_map
 from whoosh.writing import IndexWriter
 
 from archive.errors import ArchiveLockedError, IndexOutOfDateError
+from archive.foia import records
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: foia, dup_group, release_order
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -57,21 +59,9 @@ class HyphenJoiningTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        pos = start_pos
-        previous: re.Match[str] | None = None
-        for match in _WORD.finditer(value):
-            if previous is not None and _LINE_BREAK_HYPHEN.match(
-                value, previous.end(), match.start()
-            ) and _LINE_BREAK_HYPHEN.fullmatch(value[previous.end():match.start()]):
-                joined = previous.group() + match.group()
-                for at in (pos - 1, pos):
-                    yield self._token(token, joined, at, previous.start() + start_char,
-                                      match.end() + start_char, positions, chars,
-                                      keeporiginal)
-            yield self._token(token, match.group(), pos, match.start() + start_char,
-                              match.end() + start_char, positions, chars, keeporiginal)
-            previous = match
-            pos += 1
+        for pos, text, start, end in word_tokens(value):
+            yield self._token(token, text, pos + start_pos, start + start_char,
+                              end + start_char, positions, chars, keeporiginal)
 
     @staticmethod
     def _token(token: Token, text: str, pos: int, start: int, end: int, positions: bool,
@@ -91,6 +81,40 @@ class HyphenJoiningTokenizer(Tokenizer):
 def text_analyzer() -> Any:
     """The analyzer of every full-text field: words, lowercased, accents folded, stemmed."""
     return HyphenJoiningTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+
+
+def word_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
+    """(position, word, start, end) of each word, and of each word joined across a line-break
+    hyphen (at the positions of both halves, before the second half): the tokenizer's output.
+    """
+    previous: re.Match[str] | None = None
+    for pos, match in enumerate(_WORD.finditer(text)):
+        if previous is not None:
+            gap = text[previous.end():match.start()]
+            if "-" in gap and "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
+                joined = previous.group() + match.group()
+                yield pos - 1, joined, previous.start(), match.end()
+                yield pos, joined, previous.start(), match.end()
+        yield pos, match.group(), match.start(), match.end()
+        previous = match
+
+
+_ANALYZER = text_analyzer()
+
+
+@lru_cache(maxsize=100_000)
+def analyse_word(word: str) -> str:
+    """One tokenizer word as the index stores it (the filters work word by word)."""
+    for token in _ANALYZER(word):
+        return str(token.text)
+    return word
+
+
+def analysed_tokens(text: str) -> list[tuple[int, str, int, int]]:
+    """(position, indexed form, start, end) of every token of `text`, as the analyzer gives
+    them, but fast: each distinct word is stemmed once per process.
+    """
+    return [(pos, analyse_word(word), start, end) for pos, word, start, end in word_tokens(text)]
 
 
 def make_schema() -> fields.Schema:
@@ -117,6 +141,9 @@ def make_schema() -> fields.Schema:
         bates=fields.KEYWORD(lowercase=True, stored=True, commas=True),
         exemption=fields.KEYWORD(lowercase=True, commas=True, stored=True),
         redacted=fields.ID(stored=True),
+        foia=fields.STORED(),  # the page's JSON additions (archive.foia.records)
+        dup_group=fields.ID(stored=True, sortable=True),  # near-duplicate pages share it
+        release_order=fields.ID(sortable=True),  # first release date, for collapse=1
     )
 
 
@@ -199,6 +226,9 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "bates": ",".join(notes.get("bates_keys") or []),
         "exemption": ",".join(notes.get("exemption_keys") or []),
         "redacted": "yes" if (notes.get("redactions") or {}).get("count") else "no",
+        "foia": records.page_record(productions, notes),
+        "release_order": records.release_order(productions),
+        "dup_group": notes.get("dup_group") or f"{doc['doc_id']}:{page['page_no']:05d}",
     }
     released = [_date(p.get("released")) for p in productions]
     if any(released):

@@ -1,68 +1,106 @@
 """Where a query matched on a page: word boxes to draw on the image, text spans to mark.
 
 The query's analysed word sequences (`search.query_terms`) are matched against the page's
-words analysed exactly as the index analyses them (`index.text_analyzer`), so what is boxed
-on the image is what the index found: for the phrase "sally port" both words of each
-occurrence, never every "port" on the page, and a word hyphenated across a line end
-("sal-" + "ly") is found as the whole word.
+words analysed exactly as the index analyses them (`index.word_tokens`, `analyse_word`), so
+what is boxed on the image is what the index found: for the phrase "sally port" both words
+of each occurrence, never every "port" on the page; a word hyphenated across a line end
+("sal-" + "ly") is found as the whole word; `detain*` and `hennepin~` box the words they
+expand to.
 """
 
 from __future__ import annotations
 
 import html
-from bisect import bisect_right
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
-from archive.index import text_analyzer
+from archive.index import analyse_word, analysed_tokens, word_tokens
 from archive.models import Word
 
 Box = list[float]  # [x0, y0, x1, y1] in the same unit as the words (PDF points)
 
-_ANALYZER = text_analyzer()
+
+def _pattern_test(word: str) -> Callable[[str], bool] | None:
+    """A test for a wildcard (`detain*`) or fuzzy (`salli~1/0`) query word; None if exact."""
+    if "~" in word:
+        text, _, rest = word.partition("~")
+        distance, _, prefix = rest.partition("/")
+        return lambda form: _fuzzy(form, text, int(distance or 1), int(prefix or 0))
+    if "*" in word or "?" in word:
+        regex = re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
+                                   for c in word) + r"\Z")
+        return lambda form: regex.match(form) is not None
+    return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    pos: int
-    text: str
-    start: int
-    end: int
+def _fuzzy(form: str, text: str, distance: int, prefix: int) -> bool:
+    """Whether `form` is within `distance` edits of `text`, sharing its first `prefix` letters."""
+    if form[:prefix] != text[:prefix] or abs(len(form) - len(text)) > distance:
+        return False
+    previous = list(range(len(text) + 1))
+    for i, a in enumerate(form, 1):
+        row = [i]
+        for j, b in enumerate(text, 1):
+            row.append(min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a != b)))
+        if min(row) > distance:
+            return False
+        previous = row
+    return previous[-1] <= distance
 
 
-def _tokens(text: str) -> list[_Token]:
-    """The analysed tokens of `text`, with positions and character spans."""
-    return [_Token(t.pos, t.text, t.startchar, t.endchar)
-            for t in _ANALYZER(text, positions=True, chars=True)]
+class _Wanted:
+    """The query's word sequences, and which query words an analysed form stands for."""
+
+    def __init__(self, sequences: Sequence[Sequence[str]]) -> None:
+        self.sequences = [list(seq) for seq in sequences if seq]
+        words = {word for seq in self.sequences for word in seq}
+        self._tests = [(w, t) for w in sorted(words) if (t := _pattern_test(w)) is not None]
+        self._exact = words - {w for w, _ in self._tests}
+        self._memo: dict[str, tuple[str, ...]] = {}
+
+    def keys(self, form: str) -> tuple[str, ...]:
+        """The query words that `form` matches (usually none)."""
+        found = self._memo.get(form)
+        if found is None:
+            exact = (form,) if form in self._exact else ()
+            found = exact + tuple(w for w, test in self._tests if test(form))
+            self._memo[form] = found
+        return found
+
+    def occurrences(self, at: dict[int, dict[str, set[int]]]) -> set[tuple[int, ...]]:
+        """Each occurrence of a sequence, as the sorted ids gathered at its positions."""
+        found: set[tuple[int, ...]] = set()
+        for seq in self.sequences:
+            for start in [p for p, keys in at.items() if seq[0] in keys]:
+                parts = [at.get(start + k, {}).get(word) for k, word in enumerate(seq)]
+                if all(parts):
+                    found.add(tuple(sorted(set().union(*parts))))  # type: ignore[arg-type]
+        return found
 
 
 def match_spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
     """Character spans of `text` that are occurrences of any of the word sequences.
 
     Args:
-        text: a page's text (or the page's words joined, see `match_boxes`).
-        sequences: analysed words, one list per phrase or single word.
+        text: a page's text.
+        sequences: from `archive.search.query_terms`.
 
     Returns:
         Sorted, non-overlapping (start, end) spans; a phrase gives one span per occurrence.
     """
-    wanted = [list(seq) for seq in sequences if seq]
-    if not wanted or not text:
+    wanted = _Wanted(sequences)
+    if not wanted.sequences or not text:
         return []
-    vocabulary = {word for seq in wanted for word in seq}
-    at: dict[int, dict[str, list[_Token]]] = defaultdict(lambda: defaultdict(list))
-    for token in _tokens(text):
-        if token.text in vocabulary:
-            at[token.pos][token.text].append(token)
     spans: list[tuple[int, int]] = []
-    for seq in wanted:
-        for pos in sorted(p for p, forms in at.items() if seq[0] in forms):
-            found = [at.get(pos + k, {}).get(word) for k, word in enumerate(seq)]
-            if all(found):
-                spans.append((min(t.start for ts in found if ts for t in ts),
-                              max(t.end for ts in found if ts for t in ts)))
-    return _merge(spans)
+    at: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for pos, form, start, end in analysed_tokens(text):
+        for key in wanted.keys(form):
+            spans.append((start, end))
+            at[pos][key].add(len(spans) - 1)
+    return _merge([(min(spans[i][0] for i in ids), max(spans[i][1] for i in ids))
+                   for ids in wanted.occurrences(at)])
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -80,38 +118,55 @@ def _starts_new_line(previous: Word, word: Word) -> bool:
     return float(word[0]) < float(previous[0]) or float(word[1]) >= float(previous[3])
 
 
-def words_as_text(words: Sequence[Word]) -> tuple[str, list[int]]:
-    """The words joined as lines of text, and the character offset where each word starts.
-
-    Words are joined by a space, or by a newline where a new line begins, so a hyphen at
-    the end of a line is joined with the next word just as it is in the indexed text.
-    """
-    parts: list[str] = []
-    starts: list[int] = []
-    offset = 0
-    for i, word in enumerate(words):
-        if i:
-            separator = "\n" if _starts_new_line(words[i - 1], word) else " "
-            parts.append(separator)
-            offset += 1
-        starts.append(offset)
-        text = str(word[4])
-        parts.append(text)
-        offset += len(text)
-    return "".join(parts), starts
+@lru_cache(maxsize=200_000)
+def _pieces(word: str) -> tuple[tuple[str, ...], bool, bool]:
+    """A stored word's tokens, whether it ends in "-" right after a token, and whether it
+    begins with a token (so a line-end hyphen before it joins, as the index joins it)."""
+    found = [(token, start, end) for _, token, start, end in word_tokens(word)]
+    if not found:
+        return (), False, False
+    return (tuple(t for t, _, _ in found), word[found[-1][2]:] == "-", found[0][1] == 0)
 
 
 def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> list[list[int]]:
-    """Indexes of the words of each occurrence of the sequences, in reading order."""
-    if not words:
+    """Indexes of the words of each occurrence of the sequences, in reading order.
+
+    Each stored word is tokenised and analysed on its own (cached, so a page costs a few
+    hundred dictionary look-ups), with positions counted as the index counts them.
+    """
+    wanted = _Wanted(sequences)
+    if not words or not wanted.sequences:
         return []
-    text, starts = words_as_text(words)
-    occurrences = []
-    for start, end in match_spans(text, sequences):
-        first = bisect_right(starts, start) - 1
-        last = bisect_right(starts, end - 1) - 1
-        occurrences.append(list(range(first, last + 1)))
-    return occurrences
+    at: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    pos = 0
+    previous: tuple[str, bool] | None = None  # (last token, ends with a line-end hyphen)
+    for i, word in enumerate(words):
+        tokens, hyphen, leading = _pieces(str(word[4]))
+        if not tokens:
+            previous = None
+            continue
+        if (previous is not None and previous[1] and leading
+                and _starts_new_line(words[i - 1], word)):
+            for key in wanted.keys(analyse_word(previous[0] + tokens[0])):
+                for p in (pos - 1, pos):
+                    at[p][key].update((i - 1, i))
+        for token in tokens:
+            for key in wanted.keys(analyse_word(token)):
+                at[pos][key].add(i)
+            pos += 1
+        previous = (tokens[-1], hyphen)
+    return _merge_occurrences(wanted.occurrences(at))
+
+
+def _merge_occurrences(occurrences: set[tuple[int, ...]]) -> list[list[int]]:
+    """Occurrences in reading order; overlapping ones (a word in two matches) merged."""
+    merged: list[list[int]] = []
+    for occurrence in sorted(occurrences):
+        if merged and occurrence[0] <= merged[-1][-1]:
+            merged[-1] = sorted(set(merged[-1]) | set(occurrence))
+        else:
+            merged.append(list(occurrence))
+    return merged
 
 
 def match_boxes(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> list[Box]:

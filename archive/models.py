@@ -33,12 +33,29 @@ class SourceFile:
     given: Path  # what the user named (a file, or a member of a folder or zip)
     sha256: str
     size: int
-    kind: str  # pdf, image, email, or unsupported
+    kind: str  # pdf, image, email, mbox, text (an email's attachment), or unsupported
 
     @property
     def doc_id(self) -> str:
         """The first 16 hex characters of the file's sha256."""
         return self.sha256[:16]
+
+
+@dataclass(slots=True)
+class ChildFile:
+    """A file found inside a document (an email's attachment, an mbox's message).
+
+    The worker leaves its bytes at `staged` (under the cache); the supervisor stores them as
+    an original under scans/ and adds them as a document whose parent is the container.
+    """
+
+    name: str  # safe: one path component
+    staged: Path
+    kind: str  # pdf, image, email, mbox, text, or unsupported
+    content_type: str = ""
+    reason: str = ""  # why an unsupported file cannot be read
+    title: str = ""  # a better title than the file name, if any
+    hints: dict[str, Any] = field(default_factory=dict)  # charset, html: for text files
 
 
 @dataclass(slots=True)
@@ -48,6 +65,7 @@ class DocumentProbe:
     page_count: int
     warnings: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    children: list[ChildFile] = field(default_factory=list)
 
 
 @dataclass(slots=True)

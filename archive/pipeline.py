@@ -18,15 +18,17 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from archive import index, ocr, sources, worker
+from archive import children, index, ocr, sources, storage, worker
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.errors import ArchiveError, DocumentError
+from archive.errors import ArchiveError
 from archive.locking import write_lock
-from archive.models import AddReport, Failure, PageResult, SourceFile
+from archive.models import AddReport, DocumentProbe, Failure, PageResult, SourceFile
 from archive.production import production_defaults
 from archive.progress import Progress
 from archive.reindex import IndexBatch
+
+MAX_NESTING = 10  # attachments of attachments of ... deeper are reported, not added
 
 
 @dataclass(slots=True)
@@ -36,6 +38,10 @@ class _Doc:
     pending: int = 0
     page_count: int = 0
     failed_pages: list[str] = field(default_factory=list)
+    depth: int = 0  # 1 for an email's attachment, 2 for an attachment's attachment, ...
+    hints: dict[str, Any] = field(default_factory=dict)  # for reading a text attachment
+    read_path: Path | None = None  # the printed PDF of an email (storage.readable_path)
+    annotations: dict[str, Any] = field(default_factory=dict)  # a native email's headers
 
 
 def add_production(inputs: list[Path], settings: Settings, *, production: str | None = None,
@@ -56,10 +62,16 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
         collected = sources.collect(inputs, prod["slug"], settings)
         report = AddReport(failed=list(collected.failed))
         batch = IndexBatch(catalog, ix)
-        todo = _plan(catalog, prod, collected.files, settings, report, batch)
+        planned: dict[str, _Doc] = {}
+        todo = _plan(catalog, prod, collected.files, settings, report, batch, planned)
         progress.start(files=len(todo))
+
+        def adopt(doc: _Doc, probe: DocumentProbe) -> list[_Doc]:
+            return _adopt(doc, probe, catalog, prod, settings, report, batch, progress,
+                          planned)
+
         if todo:
-            _read_all(todo, catalog, batch, settings, lang, report, progress)
+            _read_all(todo, catalog, batch, settings, lang, report, progress, adopt)
         batch.flush()
         progress.close()
     report.added.sort()
@@ -67,35 +79,76 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
 
 
 def _plan(catalog: Catalog, prod: Any, files: list[SourceFile], settings: Settings,
-          report: AddReport, batch: IndexBatch) -> list[_Doc]:
+          report: AddReport, batch: IndexBatch, todo: dict[str, _Doc]) -> list[_Doc]:
     """Record each file in the catalog; return those that still need reading."""
-    todo: dict[str, _Doc] = {}
     for src in files:
-        relative = src.path.relative_to(settings.home) if src.path.is_relative_to(
-            settings.home) else src.path
-        catalog.start_document(src.doc_id, src.sha256, src.path.stem, str(relative), src.kind,
-                               src.size)
-        new_link = catalog.link(src.doc_id, prod["id"], src.given.name)
-        row = catalog.document(src.doc_id)
-        finished = row is not None and row["state"] == "indexed" and not (
-            catalog.failed_page_count(src.doc_id))
-        if src.doc_id in todo or finished:
-            report.unchanged.append(str(src.given))
-            if new_link and src.doc_id not in todo:
-                batch.add(src.doc_id)  # now also in this production: refresh its fields
-            continue
-        if src.kind in ("email", "mbox"):
-            _fail(catalog, report, str(src.given), src.doc_id, DocumentError(
-                "is an email message; native emails are not supported yet: print it to PDF "
-                "and add the PDF"))
-            continue
-        todo[src.doc_id] = _Doc(source=src, given=str(src.given))
+        _plan_file(catalog, prod, src, settings, report, batch, todo)
     return list(todo.values())
 
 
+def _plan_file(catalog: Catalog, prod: Any, src: SourceFile, settings: Settings,
+               report: AddReport, batch: IndexBatch, todo: dict[str, _Doc],
+               parent: str | None = None, title: str = "") -> _Doc | None:
+    """Record one file in the catalog; queue it in `todo` (and return it) if it needs reading."""
+    catalog.start_document(src.doc_id, src.sha256, title or src.path.stem,
+                           storage.home_relative(settings, src.path), src.kind, src.size,
+                           parent_doc_id=parent)
+    new_link = catalog.link(src.doc_id, prod["id"], src.given.name)
+    row = catalog.document(src.doc_id)
+    finished = row is not None and row["state"] == "indexed" and not (
+        catalog.failed_page_count(src.doc_id))
+    if src.doc_id in todo or finished:
+        if parent is None:  # a file inside one is reported with it
+            report.unchanged.append(str(src.given))
+        if new_link and src.doc_id not in todo:
+            batch.add(src.doc_id)  # now also in this production: refresh its fields
+        if finished and src.kind in storage.RENDERED_KINDS:  # finish an interrupted run
+            for child, hints in children.unfinished(catalog, src.doc_id, settings):
+                planned = _plan_file(catalog, prod, child, settings, report, batch, todo,
+                                     parent=src.doc_id)
+                if planned is not None:
+                    planned.hints = hints
+        return None
+    rendered = src.kind in storage.RENDERED_KINDS
+    todo[src.doc_id] = _Doc(source=src, given=str(src.given), read_path=storage.derived_pdf(
+        settings, src.doc_id) if rendered else None)
+    return todo[src.doc_id]
+
+
+def _adopt(doc: _Doc, probe: DocumentProbe, catalog: Catalog, prod: Any, settings: Settings,
+           report: AddReport, batch: IndexBatch, progress: Progress,
+           planned: dict[str, _Doc]) -> list[_Doc]:
+    """Store the files a worker found in `doc`, list them in its meta, queue them to read."""
+    stored = children.store(doc.source, probe.children, settings)
+    known = set(planned)
+    parent = Path(doc.given).name
+    for item in stored:
+        if item.source is None:
+            report.failed.append(Failure(str(item.path), f"is an attachment of {parent} "
+                                         f"and {item.child.reason}"))
+        elif doc.depth >= MAX_NESTING:
+            report.failed.append(Failure(str(item.path), f"is nested {MAX_NESTING} messages "
+                                         "deep; add it by hand if it matters"))
+        elif child := _plan_file(catalog, prod, item.source, settings, report, batch,
+                                 planned, parent=doc.source.doc_id, title=item.child.title):
+            child.depth, child.hints = doc.depth + 1, item.child.hints
+            if item.child.hints:
+                catalog.update_document_meta(item.source.doc_id, {"hints": item.child.hints})
+    catalog.update_document_meta(doc.source.doc_id, {
+        "attachments": [item.record(settings) for item in stored],
+        "children": [item.source.doc_id for item in stored if item.source is not None]})
+    queued = [planned[doc_id] for doc_id in planned if doc_id not in known]
+    progress.add_files(len(queued))
+    return queued
+
+
 def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: Settings,
-              lang: str, report: AddReport, progress: Progress) -> None:
-    """Probe every document, then read its missing pages, on a pool of worker processes."""
+              lang: str, report: AddReport, progress: Progress,
+              adopt: Callable[[_Doc, DocumentProbe], list[_Doc]]) -> None:
+    """Probe every document, then read its missing pages, on a pool of worker processes.
+
+    Files found inside a document (`adopt`) join the documents to probe.
+    """
     probes: deque[_Doc] = deque(todo)
     pages: deque[tuple[_Doc, int]] = deque()
     running: dict[Future[Any], tuple[_Doc, int]] = {}
@@ -108,22 +161,26 @@ def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: S
                 if pages:
                     doc, page_no = pages.popleft()
                     src = doc.source
+                    path, kind, ocr_mode = (doc.read_path, "pdf", "never") if doc.read_path \
+                        else (src.path, src.kind, settings.ocr_mode)  # a printed email: text
                     future: Future[Any] = pool.schedule(
                         worker.read_page, timeout=page_timeout, args=(
-                            src.path, src.kind, src.doc_id, page_no, settings,
-                            settings.ocr_mode, lang))
+                            path, kind, src.doc_id, page_no, settings, ocr_mode, lang))
                     running[future] = (doc, page_no)
                 else:
                     doc = probes.popleft()
                     future = pool.schedule(
                         worker.probe_file, timeout=settings.parse_timeout,
-                        args=(doc.source.path, doc.source.kind, settings))  # type: ignore[arg-type]
+                        args=(doc.source.path, doc.source.kind, settings,  # type: ignore[arg-type]
+                              doc.source.doc_id, doc.hints))
                     running[future] = (doc, 0)
             done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
             for future in done:
                 doc, page_no = running.pop(future)
                 if page_no == 0:
-                    _probed(future, doc, catalog, pages, report, progress, batch)
+                    probe = _probed(future, doc, catalog, pages, report, progress, batch)
+                    if probe is not None and probe.children:
+                        probes.extend(adopt(doc, probe))
                 else:
                     _page_read(future, doc, page_no, catalog, report, progress, batch)
             batch.flush_if_due()
@@ -132,14 +189,17 @@ def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: S
 
 def _probed(future: Future[Any], doc: _Doc, catalog: Catalog,
             pages: deque[tuple[_Doc, int]], report: AddReport, progress: Progress,
-            batch: IndexBatch) -> None:
+            batch: IndexBatch) -> DocumentProbe | None:
     try:
-        probe = future.result()
+        probe: DocumentProbe = future.result()
     except Exception as exc:  # the worker's failure, whatever it was, is this file's outcome
         _fail(catalog, report, doc.given, doc.source.doc_id, exc)
         progress.file_done()
-        return
+        return None
     catalog.set_probe(doc.source.doc_id, probe.page_count, probe.warnings, probe.meta)
+    native: dict[str, Any] = {k: probe.meta[k] for k in ("email", "record_date")
+                              if k in probe.meta}
+    doc.annotations = {**native, "native": native} if native else {}
     report.warnings.extend(f"{doc.given}: {w}" for w in probe.warnings)
     doc.page_count = probe.page_count
     stored = catalog.stored_page_numbers(doc.source.doc_id)
@@ -149,6 +209,7 @@ def _probed(future: Future[Any], doc: _Doc, catalog: Catalog,
     pages.extendleft((doc, n) for n in reversed(missing))
     if not missing:
         _document_read(doc, catalog, report, progress, batch)
+    return probe
 
 
 def _page_read(future: Future[Any], doc: _Doc, page_no: int, catalog: Catalog,
@@ -159,6 +220,7 @@ def _page_read(future: Future[Any], doc: _Doc, page_no: int, catalog: Catalog,
         page = PageResult(doc_id=doc.source.doc_id, page_no=page_no, text="", words=[],
                           text_source="none", width=612.0, height=792.0,
                           error=_describe(exc))
+    page.annotations.update(doc.annotations)
     catalog.save_page(page)
     report.pages += 1
     report.ocr_pages += page.text_source == "ocr"
@@ -199,7 +261,7 @@ def _describe(exc: BaseException) -> str:
         return ("took too long to read and was stopped; raise ARCHIVE_PARSE_TIMEOUT or "
                 "ARCHIVE_OCR_TIMEOUT to give it longer")
     if isinstance(exc, ProcessExpired):
-        return (f"crashed the PDF reader (exit code {exc.exitcode}); the file is probably "
+        return (f"crashed its reader (exit code {exc.exitcode}); the file is probably "
                 "damaged: ask the agency for a new copy")
     if isinstance(exc, MemoryError):
         return ("needed more memory than a worker may use; raise ARCHIVE_WORKER_MEMORY_MB to "

@@ -6,7 +6,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, InvalidMetadataError
+from archive.foia import dates
 
 META_KEYS = ("agency", "request_number", "released", "interim", "source_url", "notes")
 
@@ -26,7 +27,7 @@ def production_defaults(inputs: list[Path], name: str | None,
     merged = {k: v for k, v in found.items() if k in META_KEYS}
     merged.update({k: v for k, v in meta.items() if v is not None})
     chosen = name or found.get("name") or _name_from_path(inputs)
-    return str(chosen), merged
+    return str(chosen), validate_meta(merged)
 
 
 def read_production_toml(path: Path) -> dict[str, Any]:
@@ -51,3 +52,32 @@ def _name_from_path(inputs: list[Path]) -> str:
     if first.suffix.lower() == ".zip":
         return first.stem
     return first.parent.name or "Unsorted"
+
+
+def validate_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """Release metadata checked and tidied: `released` a real YYYY-MM-DD date, `interim` a
+    whole number, `source_url` a web address; empty strings clear a value.
+
+    Raises:
+        InvalidMetadataError: with the value to fix.
+    """
+    out = {k: v for k, v in meta.items() if v is not None}
+    for key, value in out.items():
+        if key not in META_KEYS:
+            raise InvalidMetadataError(f"unknown production field {key!r}; "
+                                       f"known fields: {', '.join(META_KEYS)}")
+        out[key] = str(value).strip()
+    released = out.get("released")
+    if released and not dates.is_iso(released):
+        raise InvalidMetadataError(
+            f"released date {released!r} is not a date written YYYY-MM-DD "
+            "(for example --released 2020-03-05)")
+    interim = out.get("interim")
+    if interim and not (interim.isdigit() and int(interim) > 0):
+        raise InvalidMetadataError(
+            f"interim release {interim!r} is not a whole number (for example --interim 2)")
+    url = out.get("source_url")
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise InvalidMetadataError(
+            f"source URL {url!r} does not start with http:// or https://")
+    return out

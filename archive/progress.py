@@ -25,6 +25,12 @@ class Progress:
     def _desc(self) -> str:
         return f"files {self.files_done}/{self.files}"
 
+    def add_files(self, files: int) -> None:
+        """More files to read were found (an email's attachments, an mbox's messages)."""
+        self.files += files
+        if self.bar is not None:
+            self.bar.set_description(self._desc(), refresh=False)
+
     def add_pages(self, pages: int, already: int = 0) -> None:
         """A document was opened: its pages join the total (those stored earlier count done)."""
         if self.bar is not None:

@@ -12,6 +12,7 @@ from whoosh.index import Index
 from archive import annotate, index
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.foia import duplicates
 from archive.locking import write_lock
 
 
@@ -33,6 +34,7 @@ def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
         notes = json.loads(row["annotations"] or "{}")
         fresh = annotate.text_annotations(page["text"], json.loads(row["words"] or "[]"),
                                           page["width"], page["height"])
+        fresh.update(notes.get("native") or {})  # a native email's own headers win
         if {k: notes.get(k) for k in fresh} != fresh:
             notes.update(fresh)
             catalog.set_annotations(doc_id, page["page_no"], notes)
@@ -75,6 +77,8 @@ class IndexBatch:
         """Write and commit every queued document, then mark them indexed."""
         if not self.doc_ids:
             return
+        for doc_id in self.doc_ids:  # before writing: a new page's duplicate group is indexed
+            duplicates.register(self.catalog, doc_id)
         with index.writer(self.ix, timeout=30.0) as w:
             for doc_id in self.doc_ids:
                 index.add_pages(w, document_fields(self.catalog, doc_id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import islice
@@ -10,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import escape
-from whoosh import highlight, index, qparser, query, sorting
+from whoosh import index, qparser, query, sorting
 from whoosh.searching import Searcher
 
+from archive import collect, excerpts
 from archive.config import Settings
 from archive.errors import QueryError
+from archive.foia import query as foia_query
+from archive.foia import records
 from archive.index import SCHEMA_VERSION, make_schema
 from archive.models import Hit, SearchResults
 
@@ -23,34 +27,44 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WILDCARD_CHARS = "*?"
 
 
-class _MarkFormatter(highlight.Formatter):
-    """Matched words in a bare <mark>; everything else escaped."""
-
-    between = " … "
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
-
-    def _text(self, text: str) -> str:
-        return str(escape(text))
-
-
 def index_exists(path: Path) -> bool:
     """Whether a Whoosh index has been created at `path`."""
     return path.exists() and index.exists_in(str(path))
 
 
+_THREAD = threading.local()
+
+
 @contextmanager
 def open_searcher(settings: Settings) -> Iterator[Searcher | None]:
-    """A searcher over the archive's index, or None while the archive is empty."""
+    """A searcher over the archive's index, or None while the archive is empty.
+
+    Each thread keeps its searcher for its next call (opening one reads every segment's
+    metadata: tens of milliseconds on a large index) and replaces it once the index has
+    changed. Whoosh searchers are not thread-safe, hence one per thread.
+    """
     if not index_exists(settings.whoosh_dir):
         yield None
         return
-    searcher = index.open_dir(str(settings.whoosh_dir)).searcher()
-    try:
-        yield searcher
-    finally:
+    yield _thread_searcher(settings.whoosh_dir)
+
+
+def _thread_searcher(path: Path) -> Searcher:
+    # The folder's inode tells a rebuilt index (`archive reindex` swaps folders) from an
+    # updated one. Searcher.refresh() is not used: whoosh-reloaded's reader reuse adds the
+    # segments a merge removed back into the new reader.
+    key = (str(path), path.stat().st_ino)
+    held = getattr(_THREAD, "held", None)
+    if held is not None:
+        held_key, ix, searcher = held
+        if held_key == key and ix.latest_generation() == searcher.reader().generation():
+            return searcher
         searcher.close()
+        _THREAD.held = None
+    ix = index.open_dir(str(path))
+    searcher = ix.searcher()
+    _THREAD.held = (key, ix, searcher)
+    return searcher
 
 
 def make_parser(schema: Any) -> qparser.QueryParser:
@@ -104,11 +118,14 @@ def parse(text: str, settings: Settings, searcher: Searcher | None = None) -> qu
     Raises:
         QueryError: malformed, or a term that would expand to too many words.
     """
-    text = check_syntax(text, settings)
+    text = foia_query.rewrite(check_syntax(text, settings))
     try:
         parsed = _PARSER.parse(text)
-    except (ValueError, RecursionError) as exc:
-        raise QueryError(f"the query could not be understood ({exc})") from exc
+    except (ValueError, RecursionError, IndexError, KeyError, TypeError, AttributeError) as exc:
+        # Whoosh's parser fails on some malformed input (`<a>` trips its < > plugin with an
+        # IndexError): every such failure is the query's fault, not a server error.
+        raise QueryError(f"the query could not be understood ({exc or type(exc).__name__}); "
+                         "check its quotes, parentheses and field names") from exc
     if parsed is query.NullQuery:
         raise QueryError("the query has no words to search for")
     for leaf in _leaves(parsed):
@@ -155,7 +172,8 @@ def _check_leaf(leaf: query.Query, settings: Settings, searcher: Searcher | None
 
 
 def search(searcher: Searcher | None, text: str, settings: Settings, *, page: int = 1,
-           pagelen: int = 20, production: str | None = None) -> SearchResults:
+           pagelen: int = 20, production: str | None = None,
+           collapse: bool = False) -> SearchResults:
     """Run a query and return one page of page-level hits, best first, with facet counts.
 
     Args:
@@ -165,6 +183,8 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
         page: 1-based page of results.
         pagelen: hits per page of results.
         production: a production slug to restrict the hits to.
+        collapse: show each set of near-duplicate pages (the same record in several
+            releases) once, as its earliest release.
 
     Raises:
         QueryError: the query is malformed or over a limit.
@@ -172,28 +192,125 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     parsed = parse(text, settings, searcher)
     if searcher is None:
         return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen)
-    restrict = query.Term("production_id", production) if production else None
-    facet = sorting.FieldFacet("production_id", allow_overlap=True)
+    bates_key = foia_query.bates_key(text)
+    if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
+        parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
+    sequences = _marked(parsed, searcher)
+    matcher_query = collect.exact_phrases(parsed)
+    first = (max(page, 1) - 1) * pagelen
+    if collapse:
+        if production:
+            matcher_query = query.Require(matcher_query, query.Term("production_id", production))
+        return _collapsed(searcher, text, matcher_query, sequences, page, pagelen)
+    collector = collect.CountingCollector(
+        first + pagelen, _FACETS, only=("production_id", production) if production else None)
+    searcher.search_with_collector(matcher_query, collector)
+    hits = [_hit(h, sequences) for h in collector.results()[first:first + pagelen]]
+    counts = {name: dict(counter) for name, counter in collector.counts.items()}
+    return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
+                         pagelen=pagelen, facets=counts)
+
+
+def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
+               sequences: list[list[str]], page: int, pagelen: int) -> SearchResults:
+    """Hits with near-duplicate pages collapsed to their earliest release (Whoosh's own
+    collapsing; facets count the pages left after collapsing)."""
+    facets = {name: _ValuesFacet(field) for name, field in _FACETS.items()}
     results = searcher.search_page(
-        parsed, max(page, 1), pagelen=pagelen, filter=restrict,
-        groupedby={"production": facet}, maptype=sorting.Count, terms=True,
+        matcher_query, max(page, 1), pagelen=pagelen, groupedby=facets, maptype=sorting.Count,
+        collapse=sorting.FieldFacet("dup_group"), collapse_limit=1,
+        collapse_order=sorting.FieldFacet("release_order"),
     )
-    results.results.fragmenter = highlight.ContextFragmenter(maxchars=320, surround=80)
-    results.results.formatter = _MarkFormatter()
-    hits = [_hit(h) for h in results]
-    facets = {"production": dict(results.results.groups("production"))}
+    hits = [_hit(h, sequences) for h in results]
+    counts = {name: dict(results.results.groups(name)) for name in _FACETS}
     return SearchResults(query=text, total=results.total, hits=hits, page=page,
-                         pagelen=pagelen, facets=facets)
+                         pagelen=pagelen, facets=counts)
 
 
-def _hit(h: Any) -> Hit:
+class _ValuesFacet(sorting.FieldFacet):
+    """An overlapping field facet whose values come from `collect.doc_values` (read once per
+    segment and process, not once per query)."""
+
+    def __init__(self, fieldname: str) -> None:
+        super().__init__(fieldname, allow_overlap=True)
+
+    def categorizer(self, global_searcher: Searcher) -> sorting.Categorizer:
+        return _ValuesCategorizer(self.fieldname)
+
+
+class _ValuesCategorizer(sorting.Categorizer):
+    allow_overlap = True
+
+    def __init__(self, fieldname: str) -> None:
+        self.fieldname = fieldname
+        self.values: list[tuple[Any, ...]] = []
+
+    def set_searcher(self, segment_searcher: Searcher, docoffset: int) -> None:
+        self.values = collect.doc_values(segment_searcher.reader(), self.fieldname)
+
+    def keys_for(self, matcher: Any, docid: int) -> tuple[Any, ...]:
+        return self.values[docid]
+
+    def key_for(self, matcher: Any, docid: int) -> Any:
+        return self.values[docid][0]
+
+
+def _marked(parsed: query.Query, searcher: Searcher) -> list[list[str]]:
+    """What an excerpt marks: the query's phrases and words in page text, wildcards and
+    fuzzy words expanded to the words they found; nothing under a NOT."""
+    sequences: list[list[str]] = []
+    reader = searcher.reader()
+
+    def visit(node: query.Query) -> None:
+        if isinstance(node, query.Not):
+            return
+        if isinstance(node, query.Phrase) and node.fieldname == "text":
+            sequences.append([str(w) for w in node.words])
+        elif isinstance(node, query.MultiTerm) and node.fieldname == "text":
+            sequences.extend([_text(w)] for w in node._btexts(reader))
+        elif isinstance(node, query.Term) and node.fieldname == "text":
+            sequences.append([str(node.text)])
+        elif not node.is_leaf():
+            for child in node.children():
+                visit(child)
+
+    visit(parsed)
+    return sequences
+
+
+def _text(word: bytes | str) -> str:
+    return word.decode("utf-8") if isinstance(word, bytes) else str(word)
+
+
+_FACETS = {"production": "production_id", "exemption": "exemption", "redacted": "redacted"}
+
+
+def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None:
+    """The page stamped with the Bates number that is the whole query, as (doc_id, page);
+    None when the query is not a Bates number or no page carries it. For the reading
+    room's jump-to-page.
+    """
+    key = foia_query.bates_key(text)
+    if searcher is None or key is None:
+        return None
+    found = searcher.search(query.Term("bates", key), limit=1,
+                            sortedby=sorting.FieldFacet("release_order"))
+    if found.is_empty():
+        return None
+    stored = found[0].fields()
+    return str(stored["doc_id"]), int(stored["page"])
+
+
+def _hit(h: Any, sequences: list[list[str]]) -> Hit:
     fields = h.fields()
-    excerpt = h.highlights("text", top=2) or str(escape(_opening(fields.get("text", ""))))
+    text = fields.get("text", "")
+    excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
     return Hit(
         doc_id=fields["doc_id"], page=int(fields["page"]), title=fields.get("title", ""),
         production=fields.get("production", ""), excerpt=excerpt,
         text_source=fields.get("text_source", "none"), score=float(h.score or 0.0),
-        extra={"production_ids": fields.get("production_id", "").split(",")},
+        extra={"production_ids": fields.get("production_id", "").split(","),
+               **(fields.get("foia") or records.page_record([], {}))},
     )
 
 
@@ -220,7 +337,9 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
 def query_terms(text: str, settings: Settings) -> list[list[str]]:
     """The analysed word sequences a query looks for in page text: phrases and single words.
 
-    Used to find the word boxes to highlight on a page image.
+    Used to find the word boxes to highlight on a page image (`archive.matches`). A wildcard
+    comes as its pattern (`detain*`, `de?ain*`), a fuzzy term as `word~distance/prefix`
+    (`salli~1/0`); analysed words never contain `*`, `?` or `~`.
     """
     try:
         parsed = parse(text, settings)
@@ -228,10 +347,18 @@ def query_terms(text: str, settings: Settings) -> list[list[str]]:
         return []
     sequences: list[list[str]] = []
     for leaf in _leaves(parsed):
-        if isinstance(leaf, query.Phrase) and leaf.fieldname == "text":
+        if getattr(leaf, "fieldname", None) != "text":
+            continue
+        if isinstance(leaf, query.Phrase):
             sequences.append([str(w) for w in leaf.words])
-        elif isinstance(leaf, query.Term) and leaf.fieldname == "text":
+        elif isinstance(leaf, query.Term):
             sequences.append([str(leaf.text)])
+        elif isinstance(leaf, query.Prefix):
+            sequences.append([f"{leaf.text}*"])
+        elif isinstance(leaf, query.Wildcard):
+            sequences.append([str(leaf.text)])
+        elif isinstance(leaf, query.FuzzyTerm):
+            sequences.append([f"{leaf.text}~{leaf.maxdist}/{leaf.prefixlength}"])
     return sequences
 
 

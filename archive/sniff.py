@@ -34,6 +34,7 @@ _OFFICE_ZIPS = {
 }
 
 SIDECAR_NAMES = {"production.toml", "thumbs.db", "desktop.ini"}
+UNPACKED_SUFFIXES = (".attachments", ".messages")  # see archive.children
 SIDECAR_SUFFIXES = {".md", ".py", ".toml", ".dat", ".opt", ".lst", ".lfp"}
 
 
@@ -56,6 +57,8 @@ def sniff(path: Path) -> tuple[str, str]:
                 if path.suffix.lower() == ".msg":
                     return "email", "an Outlook message"
                 return "unsupported", "a Word or other Office (OLE) document"
+            if kind == "mbox" and path.suffix.lower() == ".eml":
+                return "email", "an email message"  # saved with its mbox `From ` line
             return kind, description
     if re.search(rb"\d+\s+\d+\s+obj\b", head) and b"<<" in head:
         return "pdf", "a PDF without its header"  # MuPDF repairs these
@@ -76,6 +79,21 @@ def is_sidecar(path: Path) -> bool:
     """Files that describe a production rather than belong to it (metadata, load files)."""
     name = path.name.lower()
     return name.startswith(".") or name in SIDECAR_NAMES or path.suffix.lower() in SIDECAR_SUFFIXES
+
+
+def is_unpacked_member(path: Path) -> bool:
+    """Whether `path` lies in a folder of files taken out of a sibling email or mbox
+    (`x.eml` -> `x.attachments/`, `y.mbox` -> `y.messages/`).
+
+    Adding a production folder again in place must not add those files a second time as
+    documents of their own: they are added, and reported, through their container.
+    """
+    for folder in path.parents:
+        if folder.suffix in UNPACKED_SUFFIXES and folder.parent.is_dir() and any(
+                sibling.stem == folder.stem and sibling.is_file()
+                for sibling in folder.parent.iterdir()):
+            return True
+    return False
 
 
 def _looks_textual(head: bytes) -> bool:

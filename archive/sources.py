@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from archive.config import Settings
 from archive.errors import DocumentError, TooLargeError, UnsafeArchiveError
 from archive.models import Failure, SourceFile
-from archive.sniff import is_sidecar, sniff
+from archive.sniff import is_sidecar, is_unpacked_member, sniff
 
 _CHUNK = 1 << 20
 
@@ -60,7 +60,8 @@ def collect(inputs: list[Path], slug: str, settings: Settings) -> Collected:
 def _collect_file(path: Path, root: Path, target: Path, out: Collected,
                   settings: Settings, depth: int = 0) -> None:
     relative = path.relative_to(root)
-    if any(part.startswith(".") for part in relative.parts) or is_sidecar(path):
+    if (any(part.startswith(".") for part in relative.parts) or is_sidecar(path)
+            or is_unpacked_member(path)):
         out.skipped.append(str(path))
         return
     try:
@@ -93,9 +94,10 @@ def _kind_for(kind: str, description: str, path: Path) -> str:
     if kind in ("pdf", "image", "email", "mbox"):
         return kind
     said = f"is {description}, not a PDF" if path.suffix.lower() == ".pdf" else (
-        f"is {description}")
-    raise DocumentError(f"{said}; the archive reads PDF, TIFF, JPEG and PNG: convert it to "
-                        "PDF and add it again")
+        f"is {description}, not an email" if path.suffix.lower() in (".eml", ".msg", ".mbox")
+        else f"is {description}")
+    raise DocumentError(f"{said}; the archive reads PDF, TIFF, JPEG, PNG and emails (.eml, "
+                        ".msg, mbox): convert it to PDF and add it again")
 
 
 def store_original(path: Path, dest: Path, settings: Settings) -> Path:

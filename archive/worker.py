@@ -1,6 +1,7 @@
 """What runs inside a worker process: open a file, read one page, OCR it where needed.
 
-Workers never write to the catalog or the index; the supervisor does. A worker may crash
+Workers never write to the catalog or the index; the supervisor does (they write only
+derived files: an email's printed PDF and its staged attachments). A worker may crash
 (MuPDF segfaults on some real files) or be killed on a timeout without harming anything.
 """
 
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 import resource
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
-from archive import extract, ocr
+from archive import emails, extract, ocr, storage
 from archive.config import Settings
 from archive.errors import OcrFailedError, TooLargeError
 from archive.foia import redactions
@@ -29,8 +31,15 @@ def init_worker(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def probe_file(path: Path, kind: str, settings: Settings) -> DocumentProbe:
-    """Open a file and check it is whole and within the limits."""
+def probe_file(path: Path, kind: str, settings: Settings, doc_id: str = "",
+               hints: dict[str, Any] | None = None) -> DocumentProbe:
+    """Open a file and check it is whole and within the limits.
+
+    An email, mbox or text attachment is printed to its derived PDF here, and the files
+    inside it are staged for the supervisor (see `archive.emails`).
+    """
+    if kind in storage.RENDERED_KINDS:
+        return emails.probe(path, kind, doc_id, settings, hints or {})
     if kind == "image":
         _check_image_pixels(path, settings)
     return extract.probe(path, kind, settings)
@@ -64,6 +73,7 @@ def _document(path: Path, kind: str, settings: Settings):  # type: ignore[no-unt
 def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settings,
               ocr_mode: str, lang: str) -> PageResult:
     """Read one page (1-based): its text layer, or OCR where the text layer is not usable."""
+    extract.release_caches()  # what the previous page decoded
     doc = _document(path, kind, settings)
     page = doc[page_no - 1]
     width, height = extract.page_size(page, settings)

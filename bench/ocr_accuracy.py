@@ -80,9 +80,12 @@ class Config:
     upsample_to: int = 0  # upsample to this dpi when the real dpi is below upsample_below
     upsample_below: int = 250
     filt: str = ""  # "", "gauss:R", "median:N"
+    resample: str = "lanczos"  # upsampling filter: "lanczos" | "bicubic"
     psm: int = 0  # 0 = default for the corpus kind (3 for pages, 7 for lines)
     oem: int = -1  # -1 = tesseract default
     via_path: bool = False  # hand the PNG file itself to tesseract (its own pHYs dpi)
+    retry_conf: float = 0  # if the mean word confidence is below this, run again with
+    retry_filt: str = ""  # this filter and keep the pass with the higher mean confidence
 
     def tess_config(self, dpi: int | None, kind: str) -> str:
         psm = self.psm or (7 if kind == "line" else 3)
@@ -134,6 +137,46 @@ CONFIGS: dict[str, Config] = {
             upsample_to=300,
             filt="gauss:0.6",
         ),
+        replace(_D, name="D-bicubic", desc="D with BICUBIC instead of LANCZOS", resample="bicubic"),
+        Config("F0", "Latin alone --dpi <real dpi>, no upsampling", lang="Latin"),
+        Config(
+            "C-median",
+            "C + MedianFilter(3) at native resolution",
+            lang="eng+Latin",
+            filt="median:3",
+        ),
+        replace(
+            _D, name="C+up150", desc="C + upsample to 300 only when dpi<150", upsample_below=150
+        ),
+        replace(
+            _D,
+            name="C+up150+med",
+            desc="C+up150 + MedianFilter(3)",
+            upsample_below=150,
+            filt="median:3",
+        ),
+        Config(
+            "B+up150",
+            "eng --dpi, upsample to 300 only when dpi<150",
+            upsample_to=300,
+            upsample_below=150,
+        ),
+        replace(
+            _D,
+            name="R",
+            desc="C+up150; if mean conf<70 retry with MedianFilter(3), keep higher-conf pass",
+            upsample_below=150,
+            retry_conf=70,
+            retry_filt="median:3",
+        ),
+        Config(
+            "R-eng",
+            "B+up150; if mean conf<70 retry with MedianFilter(3), keep higher-conf pass",
+            upsample_to=300,
+            upsample_below=150,
+            retry_conf=70,
+            retry_filt="median:3",
+        ),
         # line-corpus variants (psm 0 means psm 7 there)
         Config("A-psm3", "eng, no dpi hint, --psm 3 even on a single line", dpi="none", psm=3),
         Config("G-psm13", "eng --dpi --psm 13 (raw line)", psm=13),
@@ -141,22 +184,9 @@ CONFIGS: dict[str, Config] = {
     ]
 }
 DEFAULT_PAGE_CONFIGS = [
-    "A",
-    "A0",
-    "Bm",
-    "B",
-    "B+up",
-    "C",
-    "D",
-    "E-gauss",
-    "E-median",
-    "F",
-    "G-oem1",
-    "G-psm4",
-    "G-psm6",
-    "G-psm11",
-    "U400",
-    "B+up+gauss",
+    *("A", "A0", "B", "C", "D", "E-gauss", "E-median", "F", "F0"),
+    *("G-oem1", "G-psm4", "G-psm6", "G-psm11"),
+    *("B+up150", "C+up150", "C-median", "C+up150+med", "R", "R-eng"),
 ]
 DEFAULT_LINE_CONFIGS = ["A", "A-psm3", "B", "C", "F", "G-psm13", "B-psm6"]
 
@@ -287,9 +317,8 @@ def estimate_dpi(size: tuple[int, int], meta: float | None) -> tuple[int, str]:
 def preprocess(im: Image.Image, cfg: Config, dpi: int) -> tuple[Image.Image, int]:
     if cfg.upsample_to and dpi < cfg.upsample_below:
         scale = cfg.upsample_to / dpi
-        im = im.resize(
-            (round(im.width * scale), round(im.height * scale)), Image.Resampling.LANCZOS
-        )
+        method = Image.Resampling[cfg.resample.upper()]
+        im = im.resize((round(im.width * scale), round(im.height * scale)), method)
         dpi = cfg.upsample_to
     if cfg.filt.startswith("gauss:"):
         im = im.filter(ImageFilter.GaussianBlur(float(cfg.filt.split(":")[1])))
@@ -353,37 +382,44 @@ def item_dpi(item: Item, line_dpi: int) -> tuple[int, str]:
 # --------------------------------------------------------------------------- tasks
 
 
-def task_config(item: Item, cfg: Config, line_dpi: int) -> dict[str, Any]:
+def _ocr_pass(item: Item, cfg: Config, real: int) -> dict[str, Any]:
     p0 = time.process_time()
-    real, src = item_dpi(item, line_dpi)
     if cfg.via_path:
         image: Image.Image | str = item.image
         dpi: int | None = None
     else:
-        im = load_gray(item.image)
-        im, dpi_used = preprocess(im, cfg, real)
+        im, dpi_used = preprocess(load_gray(item.image), cfg, real)
         image = im
-        dpi = {"none": None, "meta": round(meta_dpi(item.image) or 0) or None, "real": dpi_used}[
-            cfg.dpi
-        ]
+        meta = round(meta_dpi(item.image) or 0) or None
+        dpi = {"none": None, "meta": meta, "real": dpi_used}[cfg.dpi]
     prep = time.process_time() - p0
     r = run_ocr(image, cfg.lang, cfg.tess_config(dpi, item.kind))
     r["py_cpu"] += prep
-    r.update(score(item, r.pop("text")))
-    r.update(
-        item=item.name, kind=item.kind, config=cfg.name, real_dpi=real, dpi_src=src, dpi_hint=dpi
-    )
-    if not isinstance(image, str):
-        r["size"] = f"{image.width}x{image.height}"
+    r.update(score(item, r.pop("text")), dpi_hint=dpi)
+    r["size"] = "file" if isinstance(image, str) else f"{image.width}x{image.height}"
+    return r
+
+
+def task_config(item: Item, cfg: Config, line_dpi: int) -> dict[str, Any]:
+    real, src = item_dpi(item, line_dpi)
+    r = _ocr_pass(item, cfg, real)
+    r["retried"] = ""
+    if cfg.retry_conf and r["conf"] < cfg.retry_conf:
+        # low-confidence rescue: second pass with a filter, keep the higher-confidence one
+        r2 = _ocr_pass(item, replace(cfg, filt=cfg.retry_filt, retry_conf=0), real)
+        keep = r2 if r2["conf"] > r["conf"] else r
+        keep = dict(keep, retried="kept 2nd" if keep is r2 else "kept 1st")
+        for k in ("tess_cpu", "py_cpu", "wall"):
+            keep[k] = r[k] + r2[k]
+        r = keep
+    r.update(item=item.name, kind=item.kind, config=cfg.name, real_dpi=real, dpi_src=src)
     return r
 
 
 def _osd(im: Image.Image, dpi: int) -> dict[str, Any]:
     c0, w0 = child_cpu(), time.perf_counter()
     try:
-        d = pytesseract.image_to_osd(
-            im, config=f"--psm 0 --dpi {dpi}", output_type=pytesseract.Output.DICT
-        )
+        d = pytesseract.image_to_osd(im, config=f"--dpi {dpi}", output_type=pytesseract.Output.DICT)
         out = {"rotate": int(d["rotate"]), "conf": float(d["orientation_conf"]), "error": ""}
     except pytesseract.TesseractError as exc:
         out = {"rotate": 0, "conf": 0.0, "error": str(exc.message).strip()[:60]}
@@ -502,16 +538,16 @@ def print_corpus(
             r0 = rows[0]
             print(f"\n== {it}: {r0['n_gt']} gt words, real dpi {r0['real_dpi']} ({r0['dpi_src']})")
             print(
-                f"  {'config':<11}{'bow':>7}{'align':>7}{'words':>6}{'conf':>6}"
+                f"  {'config':<12}{'bow':>7}{'align':>7}{'words':>6}{'conf':>6}"
                 f"{'tess s':>8}{'py s':>6}  image / hint"
             )
             for n in names:
                 for r in rows:
                     if r["config"] == n:
                         print(
-                            f"  {n:<11}{r['bow']:7.1%}{r['align']:7.1%}{r['n_ocr']:6d}"
+                            f"  {n:<12}{r['bow']:7.1%}{r['align']:7.1%}{r['n_ocr']:6d}"
                             f"{r['conf']:6.1f}{r['tess_cpu']:8.2f}{r['py_cpu']:6.2f}"
-                            f"  {r.get('size', 'file')} dpi={r['dpi_hint']}"
+                            f"  {r['size']} dpi={r['dpi_hint']} {r.get('retried', '')}"
                         )
     summ = summarize(results, names)
     print(
@@ -520,12 +556,12 @@ def print_corpus(
         "micro = pooled over all words)"
     )
     print(
-        f"  {'config':<11}{'bow':>7}{'align':>7}{'bow_mi':>7}{'aln_mi':>7}{'conf':>6}"
+        f"  {'config':<12}{'bow':>7}{'align':>7}{'bow_mi':>7}{'aln_mi':>7}{'conf':>6}"
         f"{'tess s':>8}{'py s':>6}{'wall s':>7}  description"
     )
     for s in summ:
         print(
-            f"  {s['config']:<11}{s['bow']:7.1%}{s['align']:7.1%}{s['bow_micro']:7.1%}"
+            f"  {s['config']:<12}{s['bow']:7.1%}{s['align']:7.1%}{s['bow_micro']:7.1%}"
             f"{s['align_micro']:7.1%}{s['conf']:6.1f}{s['tess_cpu']:8.3f}{s['py_cpu']:6.2f}"
             f"{s['wall']:7.2f}  {CONFIGS[s['config']].desc}"
         )
@@ -634,14 +670,14 @@ def print_rotation(
         )
         strategies.append(strategy("  same, keep higher-conf pass", conditional(t, safe=True)))
     print(
-        f"\n  strategy{'':<35}{'bow all':>8}{'rotated':>8}{'upright':>8}{'CPU/page':>9}"
-        f"{'CPU upr':>8}{'OSD runs upr':>13}"
+        f"\n  strategy (CPU = tesseract+python s/page){'':<3}{'bow all':>8}{'rotated':>8}"
+        f"{'upright':>8}{'CPU rot':>8}{'CPU upr':>8}{'OSD on upr':>11}"
     )
     for s in strategies:
         print(
             f"  {s['name']:<43}{s['all']['bow']:8.1%}{s['rotated']['bow']:8.1%}"
-            f"{s['upright']['bow']:8.1%}{s['all']['cpu']:9.2f}{s['upright']['cpu']:8.2f}"
-            f"{s['upright']['osd_runs']:>7}/{len(up)}"
+            f"{s['upright']['bow']:8.1%}{s['rotated']['cpu']:8.2f}{s['upright']['cpu']:8.2f}"
+            f"{s['upright']['osd_runs']:>8}/{len(up)}"
         )
     cu = sorted(r["pass1"]["conf"] for r in up)
     cr = sorted(r["pass1"]["conf"] for r in rot)
@@ -672,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="configs:\n" + "\n".join(f"  {c.name:<11}{c.desc}" for c in CONFIGS.values()),
+        epilog="configs:\n" + "\n".join(f"  {c.name:<12}{c.desc}" for c in CONFIGS.values()),
     )
     ap.add_argument(
         "--corpus",
@@ -801,7 +837,8 @@ def main(argv: list[str] | None = None) -> int:
         pages = [it for _, items, _ in plan for it in items if it.kind == "page"]
         if args.rotate_pages and pages and page_summ:
             if args.rot_config == "best":
-                best = max(page_summ, key=lambda s: (round(s["bow"], 3), -s["tess_cpu"]))
+                single = [s for s in page_summ if not CONFIGS[s["config"]].retry_conf]
+                best = max(single, key=lambda s: (round(s["bow"], 3), -s["tess_cpu"]))
                 rcfg = CONFIGS[best["config"]]
             else:
                 rcfg = CONFIGS[args.rot_config]

@@ -16,6 +16,7 @@ from typing import Any
 
 from make_corpus import Corpus
 
+import archive
 from archive import search as archive_search
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
@@ -23,7 +24,7 @@ from archive.index import SCHEMA_VERSION, open_or_create
 from archive.models import PageResult
 from archive.reindex import IndexBatch
 
-ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = Path(archive.__file__).resolve().parent
 
 PRODUCTIONS = ["ICE detainers 2017", "NTSB MU5735", "Chicago PD stops", "DOJ interim 7"]
 
@@ -49,7 +50,7 @@ def _source_key(corpus: Corpus, pages: int) -> str:
     """What the built index depends on: corpus, size, and the code that writes the index."""
     digest = hashlib.sha256(f"{corpus.seed}:{pages}:{SCHEMA_VERSION}".encode())
     for name in ("index.py", "reindex.py", "catalog.py", "annotate.py"):
-        digest.update((ROOT / "archive" / name).read_bytes())
+        digest.update((PACKAGE / name).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -111,19 +112,21 @@ def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
         opened.append(time.perf_counter() - t0)
     out["open_searcher_ms"] = round(1000 * statistics.median(opened), 1)
     phrase_times: list[float] = []
+    phrase_cpu: list[float] = []
     with archive_search.open_searcher(settings) as searcher:
         assert searcher is not None
         out["segments"] = len(searcher.reader().leaf_readers()) if hasattr(
             searcher.reader(), "leaf_readers") else 1
         for label, text, production in PHRASE_QUERIES + OTHER_QUERIES:
-            times = []
+            times, cpu = [], []
             result = None
             for i in range(repeats + 1):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 result = archive_search.search(searcher, text, settings, pagelen=10,
                                                production=production)
                 if i:  # the first run warms caches
                     times.append(time.perf_counter() - t0)
+                    cpu.append(time.process_time() - c0)
             assert result is not None
             marks = sum(h.excerpt.count("<mark>") for h in result.hits)
             out["queries"][label] = {
@@ -131,11 +134,15 @@ def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
                 "hits": len(result.hits), "marks": marks,
                 "p50_ms": round(1000 * _percentile(times, 0.5), 1),
                 "p95_ms": round(1000 * _percentile(times, 0.95), 1),
+                "cpu_p50_ms": round(1000 * _percentile(cpu, 0.5), 1),
             }
             if (label, text, production) in PHRASE_QUERIES:
                 phrase_times.extend(times)
+                phrase_cpu.extend(cpu)
     out["phrase_p50_ms"] = round(1000 * _percentile(phrase_times, 0.5), 1)
     out["phrase_p95_ms"] = round(1000 * _percentile(phrase_times, 0.95), 1)
+    out["phrase_cpu_p50_ms"] = round(1000 * _percentile(phrase_cpu, 0.5), 1)
+    out["phrase_cpu_p95_ms"] = round(1000 * _percentile(phrase_cpu, 0.95), 1)
     return out
 
 

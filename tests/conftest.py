@@ -85,3 +85,83 @@ def make_pdf(tmp_path: Path) -> Callable[..., Path]:
         return target
 
     return build
+
+
+# --- the reading room (web/) ---------------------------------------------------------------
+
+HOSTILE_LINES = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
+HOSTILE_NAME = "<img src=x onerror=alert(1)>.pdf"  # a file name is released text too
+
+
+def write_text_pdf(path: Path, pages: list[list[str]],
+                   metadata: dict[str, str] | None = None) -> Path:
+    """A born-digital PDF: each page's lines typed one per line, so line breaks are known."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = pymupdf.open()
+    for lines in pages:
+        page = doc.new_page(width=612, height=792)
+        for n, line in enumerate(lines):
+            page.insert_text((72, 100 + 24 * n), line, fontsize=12)
+    if metadata:
+        doc.set_metadata(metadata)
+    doc.save(path)
+    doc.close()
+    return path
+
+
+DETAINER_PAGES = [
+    ["Declined detainer outcome report", "Hennepin County Adult Detention Center",
+     "Subject: weekly summary of detainers filed and declined by the county"],
+    ["Hennepin County released an alien out the front door of the jail",
+     "as an officer was waiting in their sally port to take him",
+     "into custody. Another port was busy that morning.",
+     "The second sally port at the annex was closed for repairs."],
+    ["Rikers Island transfer requests for the week of March 20", "The gate of the sal-",
+     "ly port was open at noon, the report says."],
+    ["Port authority notes", "nothing about the gate here, only the harbor schedule"],
+]
+
+
+@pytest.fixture(scope="session")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of text-layer PDFs (no OCR) for the reading room's tests, built once.
+
+    Production "DHS detainers <2017>": detainer-reports.pdf (4 pages, "sally port" on pages
+    2 and 3, hyphenated across a line on 3) and a one-page PDF whose name, title and text
+    are HTML/script. Production "NTSB release": long-report.pdf, 25 pages with "aircraft".
+    """
+    from archive.pipeline import add_production
+
+    root = tmp_path_factory.mktemp("web")
+    dhs, ntsb = root / "in" / "dhs", root / "in" / "ntsb"
+    write_text_pdf(dhs / "detainer-reports.pdf", DETAINER_PAGES)
+    write_text_pdf(dhs / HOSTILE_NAME, [[*HOSTILE_LINES, "a hostile record: its text is markup",
+                                         "that must be shown as text, never run as script"]],
+                   metadata={"title": "<script>alert(2)</script>"})
+    write_text_pdf(ntsb / "long-report.pdf", [
+        [f"Aircraft maintenance log, entry {n}", "The aircraft was inspected by the crew",
+         "before departure; no defects were recorded on this page."] for n in range(1, 26)])
+    settings = load_settings(root / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
+    for folder, name, meta in (
+        (dhs, "DHS detainers <2017>", {"agency": "U.S. Dept. of Homeland Security",
+                                       "request_number": "2019-ICLI-00003",
+                                       "released": "2020-03-05"}),
+        (ntsb, "NTSB release", {"agency": "National Transportation Safety Board"}),
+    ):
+        report = add_production([folder], settings, production=name, meta=meta)
+        assert not report.failed, report.failed
+    return settings.home
+
+
+@pytest.fixture
+def app(web_home: Path):  # type: ignore[no-untyped-def]
+    """The reading room over `web_home` (flaskr's `app` fixture)."""
+    from web import create_app
+
+    return create_app({"ARCHIVE_HOME": str(web_home), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """A Flask test client of `app`."""
+    return app.test_client()

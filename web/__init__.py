@@ -1,4 +1,4 @@
-"""The reading room: a read-only Flask app over an archive (`archive serve`, `flask --app web run`)."""
+"""The reading room: a read-only Flask app over the archive; `archive serve` runs it."""
 
 from __future__ import annotations
 

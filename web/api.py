@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
+from archive.foia import records as foia_records
 from archive.matches import match_boxes
 from archive.search import parse, query_terms
-from web.db import get_settings
+from web.db import get_catalog, get_settings
 from web.openapi import openapi_spec
 from web.records import load_page
 from web.search import Query, execute
@@ -51,6 +52,9 @@ def page(doc_id: str, page_no: int) -> Response:
         "image": url_for("documents.page_image", doc_id=doc_id, page_no=page_no,
                          _external=True),
     }
+    catalog = get_catalog()
+    if catalog is not None:  # bates, exemptions, redactions (+ boxes), email, duplicates...
+        data.update(foia_records.for_page(catalog, doc_id, page_no) or {})
     q = request.args.get("q", "", type=str).strip()
     if q:
         settings = get_settings()

@@ -8,8 +8,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, Response, current_app, render_template, request, send_file,
-                   send_from_directory, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    send_from_directory,
+    url_for,
+)
 
 from archive.citation import citation_line
 from archive.errors import NotFoundError, QueryError
@@ -93,6 +101,12 @@ def _page_image(doc_id: str, page_no: int, width: int) -> Response:
         raise NotFoundError("There is no document with that id in the archive.")
     settings = get_settings()
     tag = pageimages.etag(doc_id, page_no, width)
+    if request.if_none_match.contains(tag):  # the image never changes: no need to open it
+        not_modified = Response(status=304)
+        not_modified.set_etag(tag)
+        not_modified.cache_control.public = True
+        not_modified.cache_control.max_age = YEAR
+        return _immutable(not_modified)
     cached = pageimages.cache_path(settings, doc_id, page_no, width)
     if not cached.is_file():  # first request: check the page exists, then render it
         record = load_page(doc_id, page_no)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from archive import extract
+from archive import extract, storage
 from archive.config import Settings
 from archive.errors import NotFoundError
 
@@ -52,9 +52,10 @@ def page_png(settings: Settings, doc: Mapping[str, Any], page_no: int, page_widt
     cached = cache_path(settings, str(doc["doc_id"]), page_no, width)
     if cached.is_file():
         return cached
-    dpi = max(9, round(width * 72 / page_width)) if page_width > 0 else 72
-    png = extract.render_png(original_path(settings, doc), str(doc["kind"]), page_no, dpi,
-                             settings)
+    dpi = max(9.0, width * 72 / page_width) if page_width > 0 else 72.0
+    original_path(settings, doc)  # the original must still be there
+    path, kind = storage.readable_path(settings, doc)  # emails: the PDF they were printed to
+    png = extract.render_png(path, kind, page_no, dpi, settings)
     try:
         _write_atomically(cached, png)
     except OSError:
@@ -68,7 +69,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -63,13 +63,54 @@ def decode_bytes(data: bytes, declared: str | None = None, fallback: str | None 
             parts' charset, or an Outlook file's ANSI code page).
     """
     tried = codecs_for(declared)
-    for name in [*tried, "utf-8", *codecs_for(fallback)]:
+    if b"\x1b$" in data and not any(name.startswith("iso2022") for name in tried):
+        tried = [*_SUPERSETS["iso-2022-jp"], *tried]  # ISO-2022-JP whatever the label says
+    # ASCII bytes always read as UTF-8: that proves nothing when the declared charset failed
+    guesses = [] if tried and data.isascii() else ["utf-8", *codecs_for(fallback)]
+    for name in [*tried, *guesses]:
         try:
             return data.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
-    last = (tried or codecs_for(fallback) or ["cp1252"])[0]
-    return data.decode(last, errors="replace")
+    if tried and tried[0].startswith("iso2022_jp"):
+        return iso2022jp_as_cp932(data)
+    # bytes that are not what the label says: Latin text mislabelled is the usual case
+    last = [n for n in [*tried, *codecs_for(fallback)] if n not in ("ascii", "utf-8")] or [
+        "cp1252"]
+    return data.decode(last[0], errors="replace")
+
+
+def iso2022jp_as_cp932(data: bytes) -> str:
+    """ISO-2022-JP as Outlook writes it (code page 50220): JIS X 0208 plus NEC and IBM
+    extensions (circled digits, №, Roman numerals) that Python's iso2022_jp codecs refuse.
+
+    Each two-byte JIS character is moved to its Shift_JIS position and read as CP932.
+    """
+    out = bytearray()
+    mode = "ascii"
+    i = 0
+    while i < len(data):
+        if data[i] == 0x1B:
+            sequence = data[i + 1:i + 3]
+            mode = {b"$@": "jis", b"$B": "jis", b"(I": "kana"}.get(sequence, "ascii")
+            i += 3
+            continue
+        byte = data[i]
+        if mode == "jis" and 0x21 <= byte <= 0x7E and i + 1 < len(data):
+            out += _jis_to_sjis(byte, data[i + 1])
+            i += 2
+            continue
+        out.append(byte + 0x80 if mode == "kana" and 0x21 <= byte <= 0x5F else byte)
+        i += 1
+    return out.decode("cp932", errors="replace")
+
+
+def _jis_to_sjis(j1: int, j2: int) -> bytes:
+    s1 = ((j1 - 0x21) >> 1) + 0x81
+    if s1 > 0x9F:
+        s1 += 0x40
+    s2 = j2 + 0x1F + (j2 >= 0x60) if j1 % 2 else j2 + 0x7E
+    return bytes((s1, s2 & 0xFF))
 
 
 def decode_header(raw: str | bytes | None, fallback: str | None = None) -> str:
@@ -105,7 +146,8 @@ def _encoded_word(match: re.Match[str], fallback: str | None) -> str:
     charset, encoding, payload = match.group(1).split("*")[0], match.group(2), match.group(3)
     try:
         if encoding in "bB":
-            data = base64.b64decode(payload + "=" * (-len(payload) % 4))
+            payload = payload.rstrip("=")
+            data = base64.b64decode(payload + "=" * (-len(payload) % 4), validate=True)
         else:
             data = binascii.a2b_qp(payload.encode("ascii", "surrogateescape"), header=True)
     except (binascii.Error, ValueError):

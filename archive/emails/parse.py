@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import email
 import io
+import re
+from datetime import datetime
 from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from archive.emails import charsets
 from archive.emails.htmltext import html_to_text
@@ -22,12 +25,26 @@ from archive.emails.names import safe_name
 
 _NESTED = {"message/rfc822", "message/global", "message/news"}
 _BODY_TYPES = {"text/plain", "text/html", "text/enriched"}
-_NO_FOLDING = policy.compat32.clone(max_line_length=0, linesep="\r\n")
+
+
+class _RawHeaders(type(policy.compat32)):  # type: ignore[misc]
+    """compat32, but header values are returned exactly as parsed, 8-bit bytes and all.
+
+    (compat32 itself turns a value holding 8-bit bytes into a Header that prints them as
+    "?", losing a raw UTF-8 or Shift_JIS subject or file name.)
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        return value
+
+
+POLICY = _RawHeaders(max_line_length=None)
+_BOUNDARY_LINE = re.compile(r"^--([^\s\"]{1,200}?)[ \t]*\r?$", re.MULTILINE)
 
 
 def parse_bytes(data: bytes) -> ParsedMessage:
     """Parse one message from its bytes; damaged structure gives warnings, not errors."""
-    msg = email.message_from_bytes(data, policy=policy.compat32)
+    msg = email.message_from_bytes(data, policy=POLICY)
     fallback = _first_charset(msg)
     out = ParsedMessage(
         sender=charsets.decode_header(msg.get("from") or msg.get("sender"), fallback),
@@ -62,7 +79,7 @@ def _first_charset(msg: Message) -> str | None:
     return None
 
 
-def _date(text: str):  # type: ignore[no-untyped-def]
+def _date(text: str) -> datetime | None:
     if not text:
         return None
     try:
@@ -83,9 +100,12 @@ def _walk(part: Message, bodies: list[str], out: ParsedMessage, fallback: str | 
             _walk(child, bodies, out, fallback, body=child is chosen)
     elif part.is_multipart() and part.get_content_maintype() == "message":
         if body:  # delivery reports and the like: their text belongs to the body
-            bodies.append(_flatten(part).decode("utf-8", "replace"))
+            bodies.append(_report_text(part))
     elif part.is_multipart():
         for child in _subparts(part):
+            _walk(child, bodies, out, fallback, body)
+    elif part.get_content_maintype() == "multipart":  # its boundary was never found
+        for child in _salvage(part):
             _walk(child, bodies, out, fallback, body)
     elif _is_body_text(part):
         if body:
@@ -95,7 +115,32 @@ def _walk(part: Message, bodies: list[str], out: ParsedMessage, fallback: str | 
 
 
 def _subparts(part: Message) -> list[Message]:
+    """A multipart's parts, plus parts a broken mailer wrote after its closing boundary."""
     payload = part.get_payload()
+    if not isinstance(payload, list):
+        return []
+    parts = [p for p in payload if isinstance(p, Message)]
+    boundary = part.get_boundary()
+    epilogue = part.epilogue or ""
+    if boundary and f"--{boundary}" in epilogue:
+        parts.extend(_reparse(epilogue, boundary))
+    return parts
+
+
+def _salvage(part: Message) -> list[Message]:
+    """The parts of a multipart whose declared boundary never occurs: use the one that does."""
+    payload = part.get_payload()
+    if not isinstance(payload, str):
+        return []
+    found = _BOUNDARY_LINE.search(payload)
+    return _reparse(payload, found.group(1)) if found else []
+
+
+def _reparse(text: str, boundary: str) -> list[Message]:
+    head = f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'
+    data = (head + text).encode("utf-8", "surrogateescape")
+    wrapper = email.message_from_bytes(data, policy=POLICY)
+    payload = wrapper.get_payload()
     return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
 
 
@@ -140,7 +185,11 @@ def _attach(part: Message, out: ParsedMessage, fallback: str | None, nested: boo
     if nested:
         inner = _subparts(part)
         if inner:
-            data = _flatten(inner[0])
+            try:
+                data = _flatten(inner[0])
+            except (LookupError, UnicodeError, ValueError, TypeError) as exc:
+                out.warnings.append(f"attached message {number} could not be copied ({exc})")
+                return
             subject = charsets.decode_header(inner[0].get("subject"), fallback)
         else:  # a message sent base64-encoded: its bytes are the payload
             raw = part.get_payload(decode=True)
@@ -157,7 +206,16 @@ def _attach(part: Message, out: ParsedMessage, fallback: str | None, nested: boo
 
 
 def _flatten(msg: Message) -> bytes:
-    """A message's bytes as the parser saw them (headers unfolded as sent, 8-bit kept)."""
+    """A message's bytes as the parser saw them (header lines as sent, 8-bit bytes kept)."""
     buffer = io.BytesIO()
-    BytesGenerator(buffer, mangle_from_=False, policy=_NO_FOLDING).flatten(msg)
+    BytesGenerator(buffer, mangle_from_=False, policy=POLICY).flatten(msg)
     return buffer.getvalue()
+
+
+def _report_text(part: Message) -> str:
+    """The text of a delivery report (message/delivery-status and kin)."""
+    try:
+        data = b"\n".join(_flatten(block) for block in _subparts(part))
+        return charsets.clean_text(charsets.decode_bytes(data))
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return ""

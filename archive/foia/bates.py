@@ -55,12 +55,28 @@ class Bates:
     def keys(self) -> list[str]:
         """The key and its suffixes at each printed separator, longest first."""
         segments = [s for s in re.split(r"[^A-Za-z0-9]+", self.printed.upper()) if s]
-        return [normalize("".join(segments[i:])) for i in range(len(segments))]
+        return ["".join(repair(s) for s in segments[i:]) for i in range(len(segments))]
 
 
 def normalize(value: str) -> str:
-    """The comparison form of a Bates number: uppercase letters and digits only."""
-    return re.sub(r"[^A-Z0-9]", "", value.upper())
+    """The comparison form of a Bates number: uppercase letters and digits only, with OCR's
+    letters for digits (`O0003` -> `00003`) put right in runs that are mostly digits.
+    """
+    segments = re.split(r"[^A-Za-z0-9]+", value.upper())
+    return "".join(repair(s) for s in segments)
+
+
+_AS_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1"})
+
+
+def repair(segment: str) -> str:
+    """A mostly-digit segment with OCR's look-alike letters read as digits."""
+    digits = sum(c.isdigit() for c in segment)
+    if digits and digits * 2 >= len(segment):
+        fixed = segment.upper().translate(_AS_DIGIT)
+        if fixed.isdigit():
+            return fixed
+    return segment
 
 
 def parse(value: str) -> Bates | None:
@@ -75,7 +91,7 @@ def scan(line: str) -> list[Bates]:
     groups = list(_GROUP.finditer(line))
     found: list[Bates] = []
     for i, group in enumerate(groups):
-        segments = _SPLIT.split(group.group())
+        segments = [repair(s) for s in _SPLIT.split(group.group())]
         start = group.start()
         if len(segments) >= 2 and segments[-1].isdigit():
             counter = segments[-1]

@@ -86,9 +86,10 @@ def _outlook(lines: list[str]) -> dict[str, Any] | None:
 
 
 def _complete(block: dict[str, str]) -> bool:
-    """A From line with at least two of Sent/Date, To, Subject; or Sent+To+Subject."""
-    others = sum(1 for f in ("date", "to", "subject") if f in block)
-    return ("from" in block and others >= 2) or others == 3
+    """A Sent/Date line with two of From, To, Subject: a memo's TO/FROM/SUBJECT without a
+    sent date is not an email.
+    """
+    return "date" in block and sum(1 for f in ("from", "to", "subject") if f in block) >= 2
 
 
 def _gmail(lines: list[str]) -> dict[str, Any] | None:

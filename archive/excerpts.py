@@ -1,0 +1,76 @@
+"""Search-result excerpts: the passages of a page around what a query matched, as safe HTML.
+
+What counts as a match is `matches.match_spans`, the same rule that draws the boxes on the
+page image: a phrase is marked only where its words stand together ("sally port", never
+every "port" on the page). Only the hits shown are read, so a query costs the same
+whether it matches ten pages or fifty thousand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import escape
+
+from archive.matches import match_spans
+
+BETWEEN = " … "
+
+
+def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
+            maxchars: int = 320, surround: int = 80) -> str:
+    """Up to `top` passages of `text` holding the most matches, in page order, as HTML.
+
+    Args:
+        text: the page's text.
+        sequences: analysed words to mark, one list per phrase or word
+            (see `search.query_terms`).
+        top: passages to show at most.
+        maxchars: a passage's matches lie within this many characters.
+        surround: characters of context on either side of a passage's matches.
+
+    Returns:
+        The passages joined by " … ", text escaped, matches in <mark>; "" if nothing matched.
+    """
+    spans = match_spans(text, sequences)
+    if not spans:
+        return ""
+    groups: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if groups and span[1] - groups[-1][0][0] <= maxchars:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    best = sorted(range(len(groups)), key=lambda i: (-len(groups[i]), i))[:top]
+    return BETWEEN.join(_passage(text, groups[i], surround) for i in sorted(best))
+
+
+def _passage(text: str, spans: list[tuple[int, int]], surround: int) -> str:
+    start = _word_start(text, max(0, spans[0][0] - surround), spans[0][0])
+    end = _word_end(text, min(len(text), spans[-1][1] + surround), spans[-1][1])
+    out: list[str] = []
+    done = start
+    for first, last in spans:
+        out.append(str(escape(text[done:first])))
+        out.append(f"<mark>{escape(text[first:last])}</mark>")
+        done = last
+    out.append(str(escape(text[done:end])))
+    return "".join(out).strip()
+
+
+def _word_start(text: str, at: int, limit: int) -> int:
+    """`at`, moved forward past a word it would cut (never beyond `limit`)."""
+    if at == 0 or not text[at - 1].isalnum():
+        return at
+    while at < limit and text[at].isalnum():
+        at += 1
+    return at
+
+
+def _word_end(text: str, at: int, limit: int) -> int:
+    """`at`, moved back before a word it would cut (never before `limit`)."""
+    if at >= len(text) or not text[at].isalnum():
+        return at
+    while at > limit and text[at - 1].isalnum():
+        at -= 1
+    return at

@@ -1,0 +1,203 @@
+"""End to end in a real browser: Playwright driving Debian's chromium (never a downloaded one).
+
+The archive is built once: the reconstructed scanned email (real OCR) and a born-digital PDF
+whose text, title and file name are HTML and script. The app is served by waitress, as by
+`archive serve`. Screenshots go to tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import HOSTILE_LINES, HOSTILE_NAME, REPO, has_tesseract, write_text_pdf
+
+from archive.catalog import Catalog
+from archive.config import load_settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO / "tests" / "artifacts"
+SCAN = REPO / "scans" / "reconstructed-ice-email"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
+                allow_module_level=True)
+if not has_tesseract:
+    pytest.skip("tesseract is not installed; the demo scan needs OCR", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo scan (OCR'd for real) and a hostile born-digital PDF, added once."""
+    from archive.pipeline import add_production
+
+    root = tmp_path_factory.mktemp("browser")
+    scan = root / "in" / "ice"
+    scan.mkdir(parents=True)
+    for name in ("ice-email-2017-03-21.pdf", "production.toml"):
+        shutil.copy(SCAN / name, scan / name)
+    hostile = root / "in" / "hostile"
+    write_text_pdf(hostile / HOSTILE_NAME, [[*HOSTILE_LINES, "a hostile record: its text is "
+                                             "markup that must never run as script"]],
+                   metadata={"title": "<script>alert(2)</script>"})
+    settings = load_settings(root / "home", jobs=1, ocr_lang="eng")
+    for folder, name in ((scan, None), (hostile, "Hostile <b>release</b>")):
+        report = add_production([folder], settings, production=name)
+        assert not report.failed, report.failed
+    return settings.home
+
+
+@pytest.fixture(scope="session")
+def base_url(browser_home: Path) -> Iterator[str]:
+    """The reading room served by waitress on a free loopback port."""
+    import waitress
+
+    from web import create_app
+
+    server: Any = waitress.create_server(create_app({"ARCHIVE_HOME": str(browser_home)}),
+                                         host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    server.task_dispatcher.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Any, base_url: str) -> Iterator[Any]:
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def doc_id_titled(home: Path, title: str) -> str:
+    with Catalog(home / "index" / "catalog.sqlite", readonly=True) as catalog:
+        return next(r["doc_id"] for r in catalog.documents() if r["title"] == title)
+
+
+def overlap(a: dict[str, float], b: dict[str, float]) -> float:
+    """The area of the intersection of two boxes {x, y, width, height}."""
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(0.0, w) * max(0.0, h)
+
+
+def wait_for_image(page: Any, selector: str) -> None:
+    page.wait_for_function(
+        "s => { const i = document.querySelector(s); return i && i.complete && "
+        "i.naturalWidth > 0; }", arg=selector)
+
+
+def test_search_click_hit_highlight_and_cite(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url + "/")
+    page.fill("main input[name=q]", '"sally port"')
+    page.press("main input[name=q]", "Enter")
+    page.wait_for_selector(".hit")
+    assert page.locator("h1.summary").inner_text().startswith("1 matching page")
+    wait_for_image(page, ".hit .thumb img")
+    assert page.locator(".hit svg.overlay rect.match").count() == 1
+    page.screenshot(path=str(artifacts / "results.png"))
+
+    page.locator("a.hit-link").first.click()
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}/page/1\?q=%22sally\+port%22$"))
+    doc_id = re.search(r"/doc/([0-9a-f]{16})/", page.url).group(1)  # type: ignore[union-attr]
+    wait_for_image(page, "#page-figure img")
+
+    # the box drawn over the image covers the words OCR found, and little else
+    data = page.request.get(f"{base_url}/api/doc/{doc_id}/page/1").json()
+    words = data["words"]
+    i = next(i for i in range(len(words) - 1)
+             if words[i][4].lower() == "sally" and words[i + 1][4].lower().startswith("port"))
+    image = page.locator("#page-figure img").bounding_box()
+    scale = image["width"] / data["width"]
+    x0, y0 = words[i][0], min(words[i][1], words[i + 1][1])
+    x1, y1 = words[i + 1][2], max(words[i][3], words[i + 1][3])
+    expected = {"x": image["x"] + x0 * scale, "y": image["y"] + y0 * scale,
+                "width": (x1 - x0) * scale, "height": (y1 - y0) * scale}
+    drawn = page.locator("#page-figure rect.match").bounding_box()
+    area = expected["width"] * expected["height"]
+    assert overlap(drawn, expected) >= 0.95 * area
+    assert drawn["width"] * drawn["height"] <= 2.0 * area
+    page.screenshot(path=str(artifacts / "viewer.png"))
+
+    # one click copies the citation line
+    citation = page.locator("#citation").inner_text()
+    assert citation.startswith('U.S. Immigration and Customs Enforcement, Reconstructed ICE '
+                               'email (demo), "ice-email-2017-03-21", p. 1 of 1, ')
+    assert f"{base_url}/doc/{doc_id}/page/1 (accessed " in citation
+    page.click("button[data-copy=citation]")
+    page.wait_for_selector("button[data-copy=citation].done")
+    assert page.evaluate("navigator.clipboard.readText()") == citation
+    assert errors == []
+
+
+def test_narrow_screen(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name, path in (("narrow-results.png", '/search?q="sally port"'),
+                       ("narrow-empty.png", "/search?q=xylophone")):
+        page.goto(base_url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=str(artifacts / name), full_page=True)
+    page.goto(base_url + '/search?q="sally port"')
+    page.locator("a.hit-link").first.click()
+    wait_for_image(page, "#page-figure img")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    image = page.locator("#page-figure img").bounding_box()
+    assert image["width"] > 300  # the page image takes the screen's width
+    page.screenshot(path=str(artifacts / "narrow-viewer.png"), full_page=True)
+
+
+def test_hostile_record_never_runs(context, base_url, browser_home, artifacts) -> None:  # type: ignore[no-untyped-def]
+    doc_id = doc_id_titled(browser_home, Path(HOSTILE_NAME).stem)
+    page = context.new_page()
+    dialogs: list[str] = []
+    policy_violations: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda msg: policy_violations.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
+    for path in ("/search?q=alert", "/search?q=hostile", f"/doc/{doc_id}",
+                 f"/doc/{doc_id}/page/1?q=alert", "/production/hostile-b-release-b", "/",
+                 "/search?q=<script>alert(3)</script>"):
+        response = page.goto(base_url + path)
+        assert response is not None and response.status in (200, 400), path
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert page.evaluate("document.scripts.length") == 1  # only /static/app.js
+    page.goto(f"{base_url}/doc/{doc_id}/page/1?q=alert")
+    shown = page.locator("pre.page-text").inner_text()
+    assert HOSTILE_LINES[0] in shown and HOSTILE_LINES[1] in shown  # shown as text
+    page.screenshot(path=str(artifacts / "hostile.png"))
+    assert dialogs == [] and policy_violations == []
+    page.evaluate("alert('probe')")  # the listener does see a dialog when one opens
+    assert dialogs == ["probe"]

@@ -1,0 +1,30 @@
+"""The README stays true: its commands exist, its scripts exist, its first lines are the two."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from archive.cli import cli
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    block = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert block is not None
+    lines = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    assert lines[:2] == ["bash scripts/demo.sh", "bash scripts/test.sh"]
+    for script in ("scripts/demo.sh", "scripts/test.sh", "scripts/setup.sh", ".ci/run"):
+        assert (REPO / script).is_file(), script
+    assert "scripts/test.sh" in (REPO / ".ci/run").read_text()
+
+
+def test_every_cli_command_is_documented() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    commands = re.findall(r"^  (\w+)\s", result.output.split("Commands:")[1], re.M)
+    assert commands
+    for command in commands:
+        assert f"archive {command}" in README, f"`archive {command}` is not in the README"

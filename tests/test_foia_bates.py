@@ -1,0 +1,87 @@
+"""Bates numbers: parsing, normalised keys, and finding the stamp in a page's margins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymupdf
+import pytest
+from PIL import ImageDraw
+
+from archive import annotate, ocr, worker
+from archive.config import Settings
+from archive.foia import bates
+from tests.conftest import needs_tesseract, text_image
+
+
+@pytest.mark.parametrize(("printed", "prefix", "counter"), [
+    ("DHS-000123", "DHS", "000123"),
+    ("2019-ICLI-00003 022454", "2019-ICLI-00003", "022454"),
+    ("2019-ICLI-00003 -022454", "2019-ICLI-00003", "022454"),  # OCR spacing
+    ("ABC0000123", "ABC", "0000123"),
+    ("CPD 000123", "CPD", "000123"),
+    ("RECON-000001", "RECON", "000001"),
+])
+def test_parse(printed: str, prefix: str, counter: str) -> None:
+    found = bates.parse(printed)
+    assert found is not None
+    assert (found.printed, found.prefix, found.counter) == (printed, prefix, counter)
+
+
+@pytest.mark.parametrize("text", ["Page 000123", "FOIA 2019", "NJ 07452", "Chicago, IL 60653",
+                                  "Document: 00117684624", "FORM 1234", "sally port"])
+def test_not_bates(text: str) -> None:
+    assert bates.parse(text) is None
+
+
+def test_keys_are_punctuation_free_and_include_suffixes() -> None:
+    found = bates.parse("2019-ICLI-00003 -022454")
+    assert found is not None
+    assert found.key == "2019ICLI00003022454"
+    assert found.keys == ["2019ICLI00003022454", "ICLI00003022454", "00003022454", "022454"]
+    assert bates.normalize("icli-00003-022455") == "ICLI00003022455"
+    # fixed-width counters: keys sort like the numbers, so ranges are lexicographic
+    parsed = [bates.parse(f"2019-ICLI-00003 {n:06d}") for n in (22449, 22450, 22455, 22461)]
+    keys = [b.key for b in parsed if b is not None]
+    assert len(keys) == 4 and keys == sorted(keys)
+
+
+def _word(x0: float, y0: float, text: str) -> list:
+    return [x0, y0, x0 + 8 * len(text), y0 + 10, text]
+
+
+def test_find_uses_the_margins_and_tolerates_split_words() -> None:
+    words = [_word(72, 100, "Subject:"), _word(140, 100, "DHAW20190001"),  # body: not Bates
+             _word(400, 760, "2019-ICLI-00003"), _word(525, 760, "-022454")]
+    found = bates.find(words, 612, 792)
+    assert found is not None and found.printed == "2019-ICLI-00003 -022454"
+
+
+def test_find_prefers_the_bottom_stamp_and_ignores_court_headers() -> None:
+    header = [_word(100, 9, "Case:"), _word(150, 9, "20-1507"), _word(220, 9, "Document:"),
+              _word(300, 9, "00117684624"), _word(400, 9, "Page:"), _word(450, 9, "1")]
+    assert bates.find(header, 612, 792) is None
+    words = [*header, _word(450, 770, "DHS-000123")]
+    found = bates.find(words, 612, 792)
+    assert found is not None and found.key == "DHS000123"
+
+
+@needs_tesseract
+@pytest.mark.ocr
+def test_a_scanned_stamp_is_read_through_ocr(tmp_path: Path, settings: Settings) -> None:
+    image = text_image(["From: ERO Duty Officer", "Sent: Tuesday, March 21, 2017 10:47 AM",
+                        "Subject: Detainer outcome", "The subject was released."])
+    ImageDraw.Draw(image).text((900, 1570), "2019-ICLI-00003 022455", fill=0,
+                               font=text_image.__globals__["_font"](26))
+    png = tmp_path / "page.png"
+    image.save(png, dpi=(150, 150))
+    doc = pymupdf.open()
+    doc.new_page(width=612, height=792).insert_image(pymupdf.Rect(0, 0, 612, 792),
+                                                     filename=str(png))
+    pdf = tmp_path / "stamped.pdf"
+    doc.save(pdf)
+    page = worker.read_page(pdf, "pdf", "x", 1, settings, "auto", ocr.usable_lang("eng"))
+    assert page.text_source == "ocr"
+    notes = annotate.text_annotations(page.text, page.words, page.width, page.height)
+    assert notes["bates_keys"][:2] == ["2019ICLI00003022455", "ICLI00003022455"]
+    assert notes["record_date"] == "2017-03-21"
