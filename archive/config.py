@@ -19,10 +19,16 @@ class Settings:
     home: Path = _setting(Path(), "archive home: index/ and scans/ live below it")
     ocr_mode: str = _setting("auto", "auto: OCR pages without a usable text layer; always; never")
     ocr_lang: str = _setting("eng+Latin", "tesseract languages (falls back to eng if missing)")
-    ocr_dpi: int = _setting(300, "resolution pages are rendered at for OCR")
+    ocr_dpi: int = _setting(
+        300, "resolution for OCR of pages without images, and coarse scans are upsampled to"
+    )
     ocr_timeout: float = _setting(180.0, "seconds tesseract may spend on one page")
     ocr_osd_confidence: float = _setting(
-        60.0, "mean OCR confidence below which orientation detection is tried"
+        70.0, "mean OCR confidence below which a page is read once more: turned upright if "
+        "orientation detection says so, else despeckled; the better reading is kept"
+    )
+    ocr_upsample_below: int = _setting(
+        150, "scans coarser than this many dpi are upsampled to ARCHIVE_OCR_DPI for OCR"
     )
     jobs: int = _setting(0, "worker processes (0: one per core)")
     parse_timeout: float = _setting(300.0, "seconds a worker may spend opening one file")

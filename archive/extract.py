@@ -198,11 +198,13 @@ def needs_ocr(page: pymupdf.Page, text: str, words: list[Word], min_chars: int) 
     return False
 
 
-def ocr_resolution(page: pymupdf.Page, kind: str, target_dpi: int) -> tuple[float, float]:
+def ocr_resolution(page: pymupdf.Page, kind: str, target_dpi: int,
+                   upsample_below: int = 150) -> tuple[float, float]:
     """(render dpi in page points, true dpi of that rendering) for reading a page with OCR.
 
-    Scans are rendered at their native resolution, upsampled to `target_dpi` when coarser
-    (tesseract reads 150-dpi scans better at 300). An image file without resolution metadata
+    Scans are rendered at their native resolution; scans coarser than `upsample_below` are
+    upsampled to `target_dpi` (measured: a 96-dpi page went from 95.5 to 100 % of words, while
+    upsampling 180-235 dpi scans cost up to 11 points). An image file without resolution metadata
     is taken by MuPDF at 96 dpi, which makes a 300-dpi letter scan a 26-inch page; its true
     resolution is estimated from a letter-size page instead, and told to tesseract.
     """
@@ -219,7 +221,7 @@ def ocr_resolution(page: pymupdf.Page, kind: str, target_dpi: int) -> tuple[floa
     if kind == "image" and inches > 14.5:  # no (or bogus) resolution metadata
         true_dpi = max(largest["width"], largest["height"]) / 11.0
     true_dpi = min(max(true_dpi, 50.0), 1200.0)
-    upsample = max(1.0, target_dpi / true_dpi)
+    upsample = target_dpi / true_dpi if true_dpi < upsample_below else 1.0
     return 72.0 * px_per_pt * upsample, true_dpi * upsample
 
 

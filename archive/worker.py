@@ -88,7 +88,8 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
         image, dpi = extract.render_page(page, redactions.TARGET_DPI, settings.max_image_pixels)
         result.annotations["redactions"] = redactions.detect(image, dpi)
         return result
-    render_dpi, true_dpi = extract.ocr_resolution(page, kind, settings.ocr_dpi)
+    render_dpi, true_dpi = extract.ocr_resolution(page, kind, settings.ocr_dpi,
+                                                  settings.ocr_upsample_below)
     image, dpi = extract.render_page(page, render_dpi, settings.max_image_pixels)
     result.annotations["redactions"] = redactions.detect(image, dpi)
     options = ocr.OcrOptions(lang=lang, dpi=round(true_dpi * dpi / render_dpi),

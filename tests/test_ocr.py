@@ -68,3 +68,23 @@ def test_timeout_is_reported_as_page_failure() -> None:
 def test_missing_language_is_a_clear_error() -> None:
     with pytest.raises(ocr.OcrUnavailableError, match="apt-get install"):
         ocr.usable_lang("klingon")
+
+
+@pytest.mark.parametrize("name,phrases", [
+    ("scan_ntsb_12-rzcommu_1-058.pdf",
+     ["Wall Street journal article", "National Transportation Safety Board", "Sathya S. Silva"]),
+    ("DERIVED_sideways_ntsb_01-rzcommu_1-019.pdf", ["Dear Sathya", "Thank you for your email"]),
+])
+def test_real_released_scans_are_read(resources, name: str, phrases: list[str]) -> None:
+    """NTSB release pages (public domain), one turned sideways, through the worker's path."""
+    from archive import worker
+    from archive.config import load_settings
+
+    settings = load_settings(resources, jobs=1)
+    page = worker.read_page(resources / name, "pdf", "x" * 16, 1, settings, "auto",
+                            ocr.usable_lang(settings.ocr_lang))
+    assert page.text_source == "ocr" and page.error is None
+    text = " ".join(page.text.split())
+    for phrase in phrases:
+        assert phrase in text
+    assert page.words and all(0 <= w[0] < w[2] <= page.width + 1 for w in page.words)
