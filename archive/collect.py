@@ -1,14 +1,15 @@
 """Whoosh read side, the costly part made cheap: top hits, exact totals and facet counts in
 one pass, and exact phrases checked with sets of positions.
 
-Measured on 10,000 synthetic pages (bench/run.py), stock Whoosh spent most of a query in
-three places this module replaces:
+On 100,000 synthetic pages (bench/run.py --full) stock Whoosh spent most of a query in three
+places this module replaces (a rare phrase went from ~170 ms to ~17 ms):
 - `groupedby` facets with `allow_overlap` re-read every posting of the facet field on every
   query (O(index size)); here each segment's values per document are read once per process
   and a query only looks up the documents it matched;
 - `Phrase` went through the general `SpanNear2` machinery (span objects per candidate
-  document); `ExactPhrase` intersects the words' postings, rarest first, and checks the
-  positions with set arithmetic, 3x faster, with the same matches and the same scores;
+  document); `ExactPhrase` reads the words' postings a block at a time, intersects them as
+  sets and compares positions only on the pages holding every word, with the same matches
+  and the same scores;
 - a total or facet count forced every match to be scored; here a query whose matcher can
   skip blocks (single words, AND/OR of words) is scored only where it can reach the top N,
   and its matches are counted in a separate pass that does not score.
@@ -19,11 +20,14 @@ Part of the Whoosh seam with `index.py` and `search.py`: nothing else imports Wh
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
-from whoosh import collectors, matching, query
+from whoosh import collectors, matching, query, scoring
+from whoosh.matching import wrappers
 
 _EMPTY = (None,)  # the key Whoosh's overlapping facets give a page without a value
 _CACHE: OrderedDict[tuple[str, str], list[tuple[Any, ...]]] = OrderedDict()
@@ -47,8 +51,9 @@ def doc_values(reader: Any, fieldname: str) -> list[tuple[Any, ...]]:
     lists: list[list[Any]] = [[] for _ in range(reader.doc_count_all())]
     for btext in field.sortable_terms(reader, fieldname):
         value = field.from_bytes(btext)
-        for docnum in reader.postings(fieldname, btext).all_ids():
-            lists[docnum].append(value)
+        for block in _blocks(reader, fieldname, btext):
+            for docnum in block[0]:
+                lists[docnum].append(value)
     shared: dict[tuple[Any, ...], tuple[Any, ...]] = {(): _EMPTY}
     values = [shared.setdefault(tuple(v), tuple(v)) for v in lists]  # one tuple per value set
     with _LOCK:
@@ -90,7 +95,7 @@ class CountingCollector(collectors.TopCollector):
         self._skipping = self.usequality and self.matcher.supports_block_quality()
         if self._skipping:
             # Score only what can reach the top N; count every match without scoring.
-            self._pending = self._filter(self.q.matcher(subsearcher, self.context).all_ids())
+            self._pending = self._filter(_all_ids(self.q, subsearcher, self.context))
             self._tally()
         else:
             self.replace = 0  # a replaced matcher may drop pages that cannot reach the top N
@@ -131,10 +136,26 @@ class CountingCollector(collectors.TopCollector):
             counter.update(chain.from_iterable(map(values.__getitem__, docnums)))
 
 
-class ExactPhrase(query.Phrase):
-    """A phrase of adjacent words (slop 1), matched by position sets; other slops as Whoosh.
+def _all_ids(q: Any, searcher: Any, context: Any) -> Any:
+    """Every page of a segment that matches `q`; a single word's are read a block at a time."""
+    if type(q) is query.Term and q.fieldname in searcher.schema:
+        reader = searcher.reader()
+        btext = searcher.schema[q.fieldname].to_bytes(q.text)
+        if (q.fieldname, btext) not in reader:
+            return []
+        ids = [d for block in _blocks(reader, q.fieldname, btext) for d in block[0]]
+        return [d for d in ids if not reader.is_deleted(d)] if reader.has_deletions() else ids
+    return q.matcher(searcher, context).all_ids()
 
-    Matches and scores (the sum of the words' scores) are those of `query.Phrase`.
+
+class ExactPhrase(query.Phrase):
+    """A phrase of adjacent words (slop 1); other slops are left to Whoosh.
+
+    Whoosh checks a phrase document by document through its span machinery (microseconds
+    of Python per candidate page). Here each segment's postings of the words are read a
+    block at a time, the pages holding every word are found by set intersection, and only
+    those pages' positions are decoded and compared. Matches and scores (the sum of the
+    words' scores) are those of `query.Phrase`.
     """
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:  # noqa: D102
@@ -142,6 +163,8 @@ class ExactPhrase(query.Phrase):
             return super().matcher(searcher, context)
         field = searcher.schema[self.fieldname]
         if not field.format or not field.format.supports("positions"):
+            return super().matcher(searcher, context)
+        if not searcher.is_atomic():  # collectors search segment by segment; others may not
             return super().matcher(searcher, context)
         reader = searcher.reader()
         words = []
@@ -153,74 +176,136 @@ class ExactPhrase(query.Phrase):
             if (self.fieldname, btext) not in reader:
                 return matching.NullMatcher()
             words.append(btext)
-        subs = [query.Term(self.fieldname, w).matcher(searcher, context) for w in words]
-        order = sorted(range(len(words)),
-                       key=lambda k: reader.doc_frequency(self.fieldname, words[k]))
-        return _PhraseMatcher(subs, order, self.boost)
+        docs, weights = _adjacent(reader, self.fieldname, words, field.format)
+        if not docs:
+            return matching.NullMatcher()
+        weighting = context.weighting if context is not None else searcher.weighting
+        scorers = ([weighting.scorer(searcher, self.fieldname, w) for w in words]
+                   if weighting is not None else [])
+        return _ListedMatcher(docs, weights, scorers, self.boost)
 
 
-class _PhraseMatcher(matching.Matcher):
-    """Pages where the words stand at consecutive positions."""
-
-    def __init__(self, subs: list[Any], order: list[int], boost: float = 1.0) -> None:
-        self.subs, self.order, self.boost = subs, order, boost
-        self._id = -1
-        self._active = True
-        self._advance(0)
-
-    def _advance(self, target: int) -> None:
-        """Move to the first page at or after `target` that holds the phrase."""
-        subs, order = self.subs, self.order
-        while True:
-            for k in order:  # rarest word first: it leads, the others catch up
-                sub = subs[k]
-                if sub.is_active() and sub.id() < target:
-                    sub.skip_to(target)
-                if not sub.is_active():
-                    self._active = False
-                    return
-                if sub.id() > target:
-                    target = sub.id()
-                    break
-            else:
-                if self._adjacent():
-                    self._id = target
-                    return
-                target += 1
-
-    def _adjacent(self) -> bool:
+def _adjacent(reader: Any, fieldname: str, words: list[bytes],
+              fmt: Any) -> tuple[list[int], list[list[float]]]:
+    """The pages of a segment where the words stand at consecutive positions, in order, and
+    each word's frequency on each of them."""
+    unique = list(dict.fromkeys(words))
+    postings = {w: _blocks(reader, fieldname, w) for w in unique}
+    candidates: set[int] | None = None
+    for w in sorted(unique, key=lambda w: sum(len(block[0]) for block in postings[w])):
+        ids = {d for block in postings[w] for d in block[0]}
+        candidates = ids if candidates is None else candidates & ids
+        if not candidates:
+            return [], []
+    assert candidates is not None
+    found: dict[bytes, dict[int, tuple[list[int], float]]] = {}
+    for w in unique:
+        per_doc: dict[int, tuple[list[int], float]] = {}
+        for block_ids, values, block_weights in postings[w]:
+            for i, d in enumerate(block_ids):
+                if d in candidates:
+                    per_doc[d] = (fmt.decode_positions(values[i]), block_weights[i])
+        found[w] = per_doc
+    docs: list[int] = []
+    weights: list[list[float]] = []
+    for d in sorted(candidates):
         starts: set[int] | None = None
-        for k, sub in enumerate(self.subs):
-            shifted = {p - k for p in sub.value_as("positions")}
+        for k, w in enumerate(words):
+            shifted = {p - k for p in found[w][d][0]}
             starts = shifted if starts is None else starts & shifted
             if not starts:
-                return False
-        return True
+                break
+        if starts and not reader.is_deleted(d):
+            docs.append(d)
+            weights.append([found[w][d][1] for w in words])
+    return docs, weights
 
-    def is_active(self) -> bool:  # noqa: D102
-        return self._active
 
-    def id(self) -> int:  # noqa: D102
+def _blocks(reader: Any, fieldname: str,
+            btext: bytes) -> list[tuple[Sequence[int], Sequence[Any], Sequence[float]]]:
+    """A term's postings in one segment as (ids, values, weights), a block at a time.
+
+    Reads the blocks of Whoosh 2.7's own posting format (whoosh-reloaded is pinned), any
+    other format a posting at a time; deleted pages are left in for the caller to drop.
+    """
+    leaf = reader.postings(fieldname, btext)
+    if isinstance(leaf, wrappers.FilterMatcher):  # the segment has deletions
+        leaf = leaf.child
+    out: list[tuple[Sequence[int], Sequence[Any], Sequence[float]]] = []
+    block_wise = all(hasattr(leaf, name) for name in
+                     ("_read_ids", "_read_values", "_read_weights", "_next_block"))
+    while leaf.is_active():
+        if block_wise:
+            leaf._read_ids()
+            leaf._read_values()
+            leaf._read_weights()
+            out.append((leaf._ids, leaf._values, leaf._weights))
+            leaf._next_block()
+        else:
+            out.append(((leaf.id(),), (leaf.value(),), (leaf.weight(),)))
+            leaf.next()
+    return out
+
+
+class _Posting:
+    """What a Whoosh scorer reads of a posting: its document and its weight."""
+
+    __slots__ = ("_id", "_weight")
+
+    def __init__(self, docnum: int, weight: float) -> None:
+        self._id, self._weight = docnum, weight
+
+    def id(self) -> int:
         return self._id
 
+    def weight(self) -> float:
+        return self._weight
+
+
+class _ListedMatcher(matching.Matcher):
+    """Documents found in advance, scored as the sum of their words' scores."""
+
+    def __init__(self, docs: list[int], weights: list[list[float]], scorers: list[Any],
+                 boost: float = 1.0, at: int = 0) -> None:
+        self.docs, self.weights, self.scorers, self.boost = docs, weights, scorers, boost
+        self.i = at
+        # BM25F and friends score (weight, field length): read the page's length once, not
+        # once per word.
+        self._by_length = bool(scorers) and all(
+            isinstance(s, scoring.WeightLengthScorer) for s in scorers)
+
+    def is_active(self) -> bool:  # noqa: D102
+        return self.i < len(self.docs)
+
+    def id(self) -> int:  # noqa: D102
+        return self.docs[self.i]
+
     def next(self) -> None:  # noqa: D102
-        self._advance(self._id + 1)
+        self.i += 1
 
     def skip_to(self, id: int) -> None:  # noqa: D102
-        if self._active and id > self._id:
-            self._advance(id)
+        self.i = bisect_left(self.docs, id, self.i)
+
+    def all_ids(self) -> Any:  # noqa: D102
+        return iter(self.docs[self.i:])
 
     def score(self) -> float:  # noqa: D102
-        return sum(sub.score() for sub in self.subs) * self.boost
+        docnum, weights = self.docs[self.i], self.weights[self.i]
+        if self._by_length:
+            length = self.scorers[0].dfl(docnum)
+            return self.boost * sum(scorer._score(weight, length)
+                                    for scorer, weight in zip(self.scorers, weights, strict=True))
+        return self.boost * sum(scorer.score(_Posting(docnum, weight))
+                                for scorer, weight in zip(self.scorers, weights, strict=False))
 
     def max_quality(self) -> float:  # noqa: D102
-        return sum(sub.max_quality() for sub in self.subs) * self.boost
+        return self.boost * sum(scorer.max_quality() for scorer in self.scorers)
 
-    def children(self) -> list[Any]:  # noqa: D102
-        return list(self.subs)
+    def copy(self) -> _ListedMatcher:  # noqa: D102
+        return _ListedMatcher(self.docs, self.weights, self.scorers, self.boost, self.i)
 
-    def copy(self) -> _PhraseMatcher:  # noqa: D102
-        return _PhraseMatcher([sub.copy() for sub in self.subs], self.order, self.boost)
+    def reset(self) -> None:  # noqa: D102
+        self.i = 0
 
     def supports(self, astype: str) -> bool:  # noqa: D102
         return False

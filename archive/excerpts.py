@@ -8,13 +8,18 @@ whether it matches ten pages or fifty thousand.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from markupsafe import escape
 
+from archive.index import analysed_words
 from archive.matches import match_spans
 
 BETWEEN = " … "
+# Each word of a match is marked on its own ("<mark>sally</mark> <mark>port</mark>"), as
+# Whoosh's highlighter did; words as archive.index's tokenizer finds them.
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
@@ -32,7 +37,7 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
     Returns:
         The passages joined by " … ", text escaped, matches in <mark>; "" if nothing matched.
     """
-    spans = match_spans(text, sequences)
+    spans = _spans(text, sequences)
     if not spans:
         return ""
     groups: list[list[tuple[int, int]]] = []
@@ -45,6 +50,30 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
     return BETWEEN.join(_passage(text, groups[i], surround) for i in sorted(best))
 
 
+def _spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
+    """`matches.match_spans`, done mostly in C unless the query has wildcards or a word it
+    wants is hyphenated across a line on this page."""
+    wanted = {word for seq in sequences for word in seq}
+    if any(c in word for word in wanted for c in "*?~"):  # patterns: matches.py reads them
+        return match_spans(text, sequences)
+    forms, found, joined = analysed_words(text)
+    if joined & wanted:  # a wanted word hyphenated across a line: the tokenizer's way
+        return match_spans(text, sequences)
+    hits = [i for i, form in enumerate(forms) if form in wanted]
+    spans: list[tuple[int, int]] = []
+    for seq in sequences:
+        n = len(seq)
+        spans.extend((found[i].start(), found[i + n - 1].end()) for i in hits
+                     if forms[i:i + n] == list(seq))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _passage(text: str, spans: list[tuple[int, int]], surround: int) -> str:
     start = _word_start(text, max(0, spans[0][0] - surround), spans[0][0])
     end = _word_end(text, min(len(text), spans[-1][1] + surround), spans[-1][1])
@@ -52,10 +81,21 @@ def _passage(text: str, spans: list[tuple[int, int]], surround: int) -> str:
     done = start
     for first, last in spans:
         out.append(str(escape(text[done:first])))
-        out.append(f"<mark>{escape(text[first:last])}</mark>")
+        out.append(_mark_words(text[first:last]))
         done = last
     out.append(str(escape(text[done:end])))
     return "".join(out).strip()
+
+
+def _mark_words(match: str) -> str:
+    out: list[str] = []
+    done = 0
+    for word in _WORD.finditer(match):
+        out.append(str(escape(match[done:word.start()])))
+        out.append(f"<mark>{escape(word.group())}</mark>")
+        done = word.end()
+    out.append(str(escape(match[done:])))
+    return "".join(out)
 
 
 def _word_start(text: str, at: int, limit: int) -> int:

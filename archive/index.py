@@ -8,6 +8,7 @@ never duplicate a page.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -108,6 +109,26 @@ def analyse_word(word: str) -> str:
     for token in _ANALYZER(word):
         return str(token.text)
     return word
+
+
+_ANY_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n")
+
+
+def analysed_words(text: str) -> tuple[list[str], list[re.Match[str]], set[str]]:
+    """The indexed forms of the words of `text` (token position i is word i), the words'
+    matches, and the forms of the words joined across line-break hyphens (which the
+    tokenizer adds at the positions of their halves). Done mostly in C: fast.
+    """
+    found = list(_WORD.finditer(text))
+    forms = list(map(analyse_word, map(re.Match.group, found)))
+    joined: set[str] = set()
+    for hyphen in _ANY_LINE_BREAK_HYPHEN.finditer(text):
+        after = bisect_right(found, hyphen.start(), key=lambda m: m.start())
+        if 0 < after < len(found):
+            before, word = found[after - 1], found[after]
+            if _LINE_BREAK_HYPHEN.fullmatch(text, before.end(), word.start()):
+                joined.add(analyse_word(before.group() + word.group()))
+    return forms, found, joined
 
 
 def analysed_tokens(text: str) -> list[tuple[int, str, int, int]]:

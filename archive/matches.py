@@ -119,13 +119,15 @@ def _starts_new_line(previous: Word, word: Word) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def _pieces(word: str) -> tuple[tuple[str, ...], bool, bool]:
-    """A stored word's tokens, whether it ends in "-" right after a token, and whether it
-    begins with a token (so a line-end hyphen before it joins, as the index joins it)."""
+def _pieces(word: str) -> tuple[tuple[str, ...], str, bool, bool]:
+    """A stored word's analysed tokens, its last token as written, whether it ends in "-"
+    right after that token, and whether it begins with a token (a line-end hyphen before
+    it then joins the two, as the index joins them)."""
     found = [(token, start, end) for _, token, start, end in word_tokens(word)]
     if not found:
-        return (), False, False
-    return (tuple(t for t, _, _ in found), word[found[-1][2]:] == "-", found[0][1] == 0)
+        return (), "", False, False
+    return (tuple(analyse_word(t) for t, _, _ in found), found[-1][0],
+            word[found[-1][2]:] == "-", found[0][1] == 0)
 
 
 def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> list[list[int]]:
@@ -138,23 +140,25 @@ def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> 
     if not words or not wanted.sequences:
         return []
     at: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    keys = wanted.keys
     pos = 0
-    previous: tuple[str, bool] | None = None  # (last token, ends with a line-end hyphen)
+    joins_next = False  # the previous word ended with a hyphen after a token
+    last = ""
     for i, word in enumerate(words):
-        tokens, hyphen, leading = _pieces(str(word[4]))
-        if not tokens:
-            previous = None
+        forms, tail, hyphen, leading = _pieces(str(word[4]))
+        if not forms:
+            joins_next = False
             continue
-        if (previous is not None and previous[1] and leading
-                and _starts_new_line(words[i - 1], word)):
-            for key in wanted.keys(analyse_word(previous[0] + tokens[0])):
+        if joins_next and leading and _starts_new_line(words[i - 1], word):
+            first = next(t for _, t, _, _ in word_tokens(str(word[4])))
+            for key in keys(analyse_word(last + first)):
                 for p in (pos - 1, pos):
                     at[p][key].update((i - 1, i))
-        for token in tokens:
-            for key in wanted.keys(analyse_word(token)):
+        for form in forms:
+            for key in keys(form):
                 at[pos][key].add(i)
             pos += 1
-        previous = (tokens[-1], hyphen)
+        joins_next, last = hyphen, tail
     return _merge_occurrences(wanted.occurrences(at))
 
 

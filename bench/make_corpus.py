@@ -37,6 +37,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 # Phrase -> probability that a page carries it (once, sometimes twice).
 PHRASES: dict[str, float] = {
     "sally port": 0.001,  # rare: ~100 pages in 100k
@@ -46,32 +51,34 @@ PHRASES: dict[str, float] = {
     "freedom of information": 0.20,  # common
 }
 
-FUNCTION_WORDS = """the of and to a in that is for it as was with be by on not he this are
-or his from at which but have an they you were her she there had been one all we their has
-would what will if can when so no who more said out up into about than them some could
-may other its then only two any these new also over such after our time must should very
-being first those where most made before well between under since both each through
-during without again against while upon however within because""".split()
+FUNCTION_WORDS = _words("""
+the of and to a in that is for it as was with be by on not he this are or his from at
+which but have an they you were her she there had been one all we their has would what
+will if can when so no who more said out up into about than them some could may other
+its then only two any these new also over such after our time must should very being
+first those where most made before well between under since both each through during
+without again against while upon however within because""")
 
-DOMAIN_WORDS = """agency office report request records release email detainer officer
-subject information department enforcement immigration custody facility page pursuant
-exemption withheld redacted document memo attached please regarding meeting review staff
-county state federal court order case number date sent received copy letter response
-investigation public privacy law security director deputy chief inspector program
-operations data system contact phone message field island port sally rikers declined
-detainers outcome transfer jail warden inmate release notice board aviation safety flight
-aircraft airline crew pilot accident preliminary analysis team member counsel general
-policy procedure training incident statement witness evidence approved denied pending
-status week month year today tomorrow yesterday morning afternoon follow update call
-discuss draft final version comments question answer thanks regards best team lead
-manager supervisor analyst specialist administrator assistant secretary commissioner
-""".split()
+DOMAIN_WORDS = _words("""
+agency office report request records release email detainer officer subject information
+department enforcement immigration custody facility page pursuant exemption withheld
+redacted document memo attached please regarding meeting review staff county state
+federal court order case number date sent received copy letter response investigation
+public privacy law security director deputy chief inspector program operations data
+system contact phone message field island port sally rikers declined detainers outcome
+transfer jail warden inmate release notice board aviation safety flight aircraft airline
+crew pilot accident preliminary analysis team member counsel general policy procedure
+training incident statement witness evidence approved denied pending status week month
+year today tomorrow yesterday morning afternoon follow update call discuss draft final
+version comments question answer thanks regards best team lead manager supervisor
+analyst specialist administrator assistant secretary commissioner""")
 
-_CONSONANTS = "b c d f g h j k l m n p r s t v w z br ch cl cr dr fl gr pl pr sh st th tr".split()
-_VOWELS = "a e i o u ai ea ee ie oo ou".split()
+_CONSONANTS = _words("b c d f g h j k l m n p r s t v w z br ch cl cr dr fl gr pl pr sh st th tr")
+_VOWELS = _words("a e i o u ai ea ee ie oo ou")
 _CODAS = ["", "", "", "n", "r", "s", "t", "l", "m", "nd", "st", "rt", "ck", "ng"]
-_NAMES = """Adams Baker Chen Diaz Evans Foster Garcia Hughes Ivanov Jones Kim Lopez Miller
-Nguyen Ortiz Patel Quinn Rivera Smith Torres Ueda Vargas Wang Young Zhang""".split()
+_NAMES = _words("""
+Adams Baker Chen Diaz Evans Foster Garcia Hughes Ivanov Jones Kim Lopez Miller Nguyen
+Ortiz Patel Quinn Rivera Smith Torres Ueda Vargas Wang Young Zhang""")
 
 
 def _synthetic_words(rng: random.Random, count: int, taken: set[str]) -> list[str]:

@@ -740,8 +740,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--rot-config",
-        default="best",
-        help="config for the rotation experiment ('best' = best page bow)",
+        default="C+up150",
+        choices=[*sorted(CONFIGS), "best"],
+        help="first-pass config of the rotation experiment ('best' = best single-pass page "
+        "bow of this run; default %(default)s)",
     )
     ap.add_argument(
         "--osd-small-dpi",

@@ -17,14 +17,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
-from conftest import DETAINER_PAGES, HOSTILE_LINES
+from conftest import DETAINER_PAGES, HOSTILE_LINES, write_text_pdf
 from PIL import Image
 
 from archive.catalog import Catalog
 from archive.cli import cli
 from archive.config import load_settings
+from archive.pipeline import add_production
+from archive.reindex import reindex
 from archive.search import open_searcher
 from archive.search import search as run_search
+from web import create_app
 from web.headers import CONTENT_SECURITY_POLICY
 from web.server import is_loopback
 
@@ -454,3 +457,20 @@ def test_serve_command_runs_waitress_on_loopback(web_home, monkeypatch) -> None:
 def test_is_loopback() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_searcher_sees_new_pages_and_a_rebuilt_index(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    def add(name: str) -> None:
+        pdf = write_text_pdf(tmp_path / name / f"{name}.pdf", [[f"{name} quokka sighting"]])
+        assert not add_production([pdf.parent], settings, production=name).failed
+
+    add("first")
+    client = create_app({"ARCHIVE_SETTINGS": settings}).test_client()
+    assert client.get("/api/search?q=quokka").json["total"] == 1
+    add("second")  # committed while the app holds a searcher
+    assert client.get("/api/search?q=quokka").json["total"] == 2
+    reindex(settings)  # a new index folder swapped in, its generations counted afresh
+    assert client.get("/api/search?q=quokka").json["total"] == 2
+    add("third")
+    assert client.get("/api/search?q=quokka").json["total"] == 3
+    assert client.get("/search?q=quokka").status_code == 200

@@ -53,18 +53,31 @@ def get_searcher() -> Searcher | None:
     """This thread's Whoosh searcher, refreshed once per request; None for an empty archive."""
     if "searcher" not in g:
         local: Any = current_app.extensions[_EXTENSION]
+        settings = get_settings()
         searcher = getattr(local, "searcher", None)
+        identity = _identity(settings)
+        if searcher is not None and identity != getattr(local, "identity", None):
+            local.stack.close()  # `archive reindex` swapped in a new index folder
+            searcher = None
         if searcher is None:
-            settings = get_settings()
             if index_exists(settings.whoosh_dir):
                 local.stack = ExitStack()  # lives as long as the thread
                 searcher = local.stack.enter_context(open_searcher(settings))
         else:
             searcher = searcher.refresh()  # itself unless the index changed
-        local.searcher = searcher
+        local.searcher, local.identity = searcher, identity
         g.searcher = searcher
     found: Searcher | None = g.searcher
     return found
+
+
+def _identity(settings: Settings) -> tuple[int, int] | None:
+    """The index folder's (device, inode): a rebuilt index is a new folder."""
+    try:
+        found = settings.whoosh_dir.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def close_resources(exc: BaseException | None = None) -> None:
