@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from markupsafe import escape
 
 from archive.index import analysed_words
-from archive.matches import match_spans
+from archive.matches import match_spans, merge_spans
 
 BETWEEN = " … "
 # Each word of a match is marked on its own ("<mark>sally</mark> <mark>port</mark>"), as
@@ -65,13 +65,7 @@ def _spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int
         n = len(seq)
         spans.extend((found[i].start(), found[i + n - 1].end()) for i in hits
                      if forms[i:i + n] == list(seq))
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    return merge_spans(spans)
 
 
 def _passage(text: str, spans: list[tuple[int, int]], surround: int) -> str:

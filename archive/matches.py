@@ -99,11 +99,12 @@ def match_spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int
         for key in wanted.keys(form):
             spans.append((start, end))
             at[pos][key].add(len(spans) - 1)
-    return _merge([(min(spans[i][0] for i in ids), max(spans[i][1] for i in ids))
+    return merge_spans([(min(spans[i][0] for i in ids), max(spans[i][1] for i in ids))
                    for ids in wanted.occurrences(at)])
 
 
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching (start, end) spans joined, in order."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
