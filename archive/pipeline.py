@@ -270,5 +270,3 @@ def _describe(exc: BaseException) -> str:
     return f"could not be read ({type(exc).__name__}: {first[0] if first else ''}); " \
            "the file may be damaged: ask the agency for a new copy"
 
-
-ProgressFactory = Callable[[], Progress]
