@@ -35,20 +35,19 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_corpus import Corpus  # noqa: E402
+from search_latency import write_synthetic  # noqa: E402
 
 import archive  # noqa: E402
 from archive.catalog import Catalog  # noqa: E402
 from archive.config import load_settings  # noqa: E402
-from archive.index import SCHEMA_VERSION, open_or_create  # noqa: E402
-from archive.models import PageResult, Word  # noqa: E402
-from archive.reindex import IndexBatch  # noqa: E402
+from archive.index import SCHEMA_VERSION  # noqa: E402
+from archive.models import Word  # noqa: E402
 from archive.search import open_searcher  # noqa: E402
 from archive.search import search as run_search  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 PACKAGE = Path(archive.__file__).resolve().parent
-PRODUCTIONS = ["ICE detainers 2017", "NTSB MU5735", "Chicago PD stops", "DOJ interim 7"]
 
 QUERIES = [
     ('"sally port"', None),
@@ -86,7 +85,8 @@ def _key(corpus: Corpus, pages: int) -> str:
     digest = hashlib.sha256(f"{corpus.seed}:{pages}:{SCHEMA_VERSION}".encode())
     for name in ("index.py", "reindex.py", "catalog.py", "annotate.py"):
         digest.update((PACKAGE / name).read_bytes())
-    digest.update((inspect.getsource(build) + inspect.getsource(layout_words)).encode())
+    digest.update((inspect.getsource(build) + inspect.getsource(layout_words)
+                   + inspect.getsource(write_synthetic)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -97,32 +97,9 @@ def build(home: Path, pages: int, *, rebuild: bool = False) -> dict[str, Any]:
     marker = home / "built.key"
     if not rebuild and marker.exists() and marker.read_text() == key:
         return {"reused": True}
-    shutil.rmtree(home, ignore_errors=True)
-    settings = load_settings(home)
     started = time.perf_counter()
-    page_no = 1
-    with Catalog(settings.catalog_path) as catalog:
-        ix = open_or_create(settings.whoosh_dir)
-        prods = [catalog.ensure_production(name, {"agency": "Agency"}) for name in PRODUCTIONS]
-        batch = IndexBatch(catalog, ix)
-        for n, size in enumerate(corpus.document_sizes(pages), 1):
-            doc_id = hashlib.sha256(f"web:{corpus.seed}:{n}".encode()).hexdigest()[:16]
-            catalog.start_document(doc_id, doc_id * 4, f"doc-{n:05d}",
-                                   f"scans/doc-{n:05d}.pdf", "pdf", 0)
-            catalog.link(doc_id, prods[n % len(prods)]["id"], f"doc-{n:05d}.pdf")
-            catalog.set_probe(doc_id, size, [], {})
-            for page in range(1, size + 1):
-                text = corpus.page_text(page_no)
-                catalog.save_page(PageResult(doc_id=doc_id, page_no=page, text=text,
-                                             words=layout_words(text), text_source="ocr",
-                                             width=612.0, height=792.0, ocr_confidence=91.0))
-                page_no += 1
-            catalog.set_state(doc_id, "extracted")
-            batch.add(doc_id)
-            batch.flush_if_due()
-        batch.flush()
-        ix.optimize()
-        ix.close()
+    write_synthetic(home, corpus, pages, tag="web", words=layout_words, text_source="ocr",
+                    ocr_confidence=91.0, production_meta={"agency": "Agency"})
     marker.write_text(key)
     return {"reused": False, "build_s": round(time.perf_counter() - started, 1)}
 

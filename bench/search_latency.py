@@ -11,6 +11,7 @@ import hashlib
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from archive import search as archive_search
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.index import SCHEMA_VERSION, open_or_create
-from archive.models import PageResult
+from archive.models import PageResult, Word
 from archive.reindex import IndexBatch
 
 PRODUCTIONS = ["ICE detainers 2017", "NTSB MU5735", "Chicago PD stops", "DOJ interim 7"]
@@ -54,37 +55,54 @@ def _source_key(corpus: Corpus, pages: int) -> str:
     return digest.hexdigest()[:16]
 
 
+def write_synthetic(home: Path, corpus: Corpus, pages: int, *, tag: str = "bench",
+                    words: Callable[[str], list[Word]] = lambda text: [],
+                    text_source: str = "text", ocr_confidence: float | None = None,
+                    production_meta: dict[str, Any] | None = None) -> int:
+    """Write `pages` synthetic pages into a fresh catalog and index under `home`, through the
+    archive's own catalog and IndexBatch (same schema and analyzer as `archive add`).
+
+    Returns the number of index segments left.
+    """
+    shutil.rmtree(home, ignore_errors=True)
+    settings = load_settings(home)
+    page_no = 1
+    with Catalog(settings.catalog_path) as catalog:
+        ix = open_or_create(settings.whoosh_dir)
+        prods = [catalog.ensure_production(name, production_meta) for name in PRODUCTIONS]
+        batch = IndexBatch(catalog, ix)
+        for n, size in enumerate(corpus.document_sizes(pages), 1):
+            doc_id = hashlib.sha256(f"{tag}:{corpus.seed}:{n}".encode()).hexdigest()[:16]
+            catalog.start_document(doc_id, doc_id * 4, f"doc-{n:05d}", f"scans/doc-{n:05d}.pdf",
+                                   "pdf", 0)
+            catalog.link(doc_id, prods[n % len(prods)]["id"], f"doc-{n:05d}.pdf")
+            catalog.set_probe(doc_id, size, [], {})
+            for page in range(1, size + 1):
+                text = corpus.page_text(page_no)
+                catalog.save_page(PageResult(doc_id=doc_id, page_no=page, text=text,
+                                             words=words(text), text_source=text_source,
+                                             width=612.0, height=792.0,
+                                             ocr_confidence=ocr_confidence))
+                page_no += 1
+            catalog.set_state(doc_id, "extracted")
+            batch.add(doc_id)
+            batch.flush_if_due()
+        batch.flush()
+        reader = ix.reader()
+        segments = len(reader.leaf_readers()) if hasattr(reader, "leaf_readers") else 1
+        reader.close()
+        ix.close()
+    return segments
+
+
 def build(home: Path, corpus: Corpus, pages: int, *, rebuild: bool = False) -> dict[str, Any]:
     """Build (or reuse) an archive home with `pages` synthetic pages; return build figures."""
     key = _source_key(corpus, pages)
     marker = home / "built.key"
     if not rebuild and marker.exists() and marker.read_text() == key:
         return {"reused": True, "build_s": None, "pages": pages}
-    shutil.rmtree(home, ignore_errors=True)
-    settings = load_settings(home)
     started = time.perf_counter()
-    page_no = 1
-    with Catalog(settings.catalog_path) as catalog:
-        ix = open_or_create(settings.whoosh_dir)
-        prods = [catalog.ensure_production(name) for name in PRODUCTIONS]
-        batch = IndexBatch(catalog, ix)
-        for n, size in enumerate(corpus.document_sizes(pages), 1):
-            doc_id = hashlib.sha256(f"bench:{corpus.seed}:{n}".encode()).hexdigest()[:16]
-            catalog.start_document(doc_id, doc_id * 4, f"doc-{n:05d}", f"scans/doc-{n:05d}.pdf",
-                                   "pdf", 0)
-            catalog.link(doc_id, prods[n % len(prods)]["id"], f"doc-{n:05d}.pdf")
-            catalog.set_probe(doc_id, size, [], {})
-            for page in range(1, size + 1):
-                catalog.save_page(PageResult(doc_id=doc_id, page_no=page,
-                                             text=corpus.page_text(page_no), words=[],
-                                             text_source="text", width=612.0, height=792.0))
-                page_no += 1
-            catalog.set_state(doc_id, "extracted")
-            batch.add(doc_id)
-            batch.flush_if_due()
-        batch.flush()
-        segments = len(ix.reader().leaf_readers()) if hasattr(ix.reader(), "leaf_readers") else 1
-        ix.close()
+    segments = write_synthetic(home, corpus, pages)
     build_s = time.perf_counter() - started
     marker.write_text(key)
     return {"reused": False, "build_s": round(build_s, 1), "pages": pages,
