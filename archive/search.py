@@ -133,12 +133,15 @@ def parse(text: str, settings: Settings, searcher: Searcher | None = None) -> qu
     return parsed
 
 
-def _leaves(q: query.Query) -> Iterator[query.Query]:
+def _leaves(q: query.Query, *, negated: bool = True) -> Iterator[query.Query]:
+    """The query's leaves; with `negated=False`, not those under NOT (never on a hit)."""
     if q.is_leaf():
         yield q
         return
+    if not negated and isinstance(q, query.Not):
+        return
     for child in q.children():
-        yield from _leaves(child)
+        yield from _leaves(child, negated=negated)
 
 
 def _check_leaf(leaf: query.Query, settings: Settings, searcher: Searcher | None) -> None:
@@ -346,7 +349,7 @@ def query_terms(text: str, settings: Settings) -> list[list[str]]:
     except QueryError:
         return []
     sequences: list[list[str]] = []
-    for leaf in _leaves(parsed):
+    for leaf in _leaves(parsed, negated=False):  # words the query excludes are not marked
         if getattr(leaf, "fieldname", None) != "text":
             continue
         if isinstance(leaf, query.Phrase):

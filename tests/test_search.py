@@ -139,5 +139,10 @@ def test_query_terms_for_highlighting(settings: Settings) -> None:
     assert query_terms('"Sally Port" OR detainers', settings) == [["salli", "port"], ["detain"]]
 
 
+def test_query_terms_leave_out_negated_words(settings: Settings) -> None:
+    assert query_terms('"sally port" AND NOT rikers', settings) == [["salli", "port"]]
+    assert query_terms("detainer AND NOT (custody OR jail)", settings) == [["detain"]]
+
+
 def test_control_characters_are_ignored(searchable: Settings, tmp_path: Path) -> None:
     assert _pages(searchable, "rikers\x00\x07") == [3]
