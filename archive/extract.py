@@ -327,6 +327,51 @@ def text_to_pdf(dest: Path, fields: list[tuple[str, str]], body: str, max_pages:
     return pages
 
 
+def images_to_pdf(dest: Path, images: list[Path], settings: Settings) -> int:
+    """Bind page images (every frame of a multi-page TIFF) into one PDF, a page per image.
+
+    For documents a load file assembles from page images. The images are embedded as they
+    are (no re-encoding); a scan without resolution metadata (which MuPDF takes at 96 dpi,
+    making a 300-dpi letter page 26 inches tall) gets an 11-inch long side. The file is
+    written beside `dest` and moved into place when complete.
+
+    Returns:
+        The number of pages.
+
+    Raises:
+        DamagedDocumentError, TooLargeError: naming the image at fault.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    out = pymupdf.open()
+    try:
+        for image in images:
+            source = open_document(image, "image", settings)
+            try:
+                pdf = pymupdf.open("pdf", source.convert_to_pdf())
+            finally:
+                source.close()
+            for number in range(pdf.page_count):
+                rect = pdf[number].rect
+                scale = min(1.0, 11 * 72 / max(rect.width, rect.height, 1.0)) \
+                    if max(rect.width, rect.height) > 14.5 * 72 else 1.0
+                bound = out.new_page(width=rect.width * scale, height=rect.height * scale)
+                bound.show_pdf_page(bound.rect, pdf, number)
+            pdf.close()
+            if out.page_count > settings.max_pages:
+                raise TooLargeError(f"has more than {settings.max_pages} pages; raise "
+                                    "ARCHIVE_MAX_PAGES to add it")
+        pages = out.page_count
+        out.save(part, garbage=3, deflate=True)
+        part.replace(dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    finally:
+        out.close()
+    return pages
+
+
 def _breakable(text: str) -> str:
     """Text whose words fit a line: runs of over 90 characters without a space are broken."""
     return _LONG_RUN.sub(lambda m: m.group(0) + "\n", text)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from archive import children, index, ocr, sources, storage, worker
+from archive import bundles, children, index, ocr, sources, storage, worker
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import ArchiveError
@@ -63,7 +63,7 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
         report = AddReport(failed=list(collected.failed))
         batch = IndexBatch(catalog, ix)
         planned: dict[str, _Doc] = {}
-        todo = _plan(catalog, prod, collected.files, settings, report, batch, planned)
+        todo = _plan(catalog, prod, collected, settings, report, batch, planned)
         progress.start(files=len(todo))
 
         def adopt(doc: _Doc, probe: DocumentProbe) -> list[_Doc]:
@@ -78,18 +78,31 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
     return report
 
 
-def _plan(catalog: Catalog, prod: Any, files: list[SourceFile], settings: Settings,
+def _plan(catalog: Catalog, prod: Any, collected: sources.Collected, settings: Settings,
           report: AddReport, batch: IndexBatch, todo: dict[str, _Doc]) -> list[_Doc]:
-    """Record each file in the catalog; return those that still need reading."""
-    for src in files:
-        _plan_file(catalog, prod, src, settings, report, batch, todo)
+    """Record each file in the catalog; return those that still need reading.
+
+    A document a load file defines carries its load-file facts as hints (`archive.bundles`):
+    its title, its family's parent, its pages' Bates numbers and its fields.
+    """
+    for src in collected.files:
+        hints = collected.hints.get(src.doc_id) or {}
+        planned = _plan_file(catalog, prod, src, settings, report, batch, todo,
+                             parent=hints.get("parent"), title=hints.get("title") or "",
+                             listed=True)
+        if planned is not None and hints:
+            planned.hints = hints
     return list(todo.values())
 
 
 def _plan_file(catalog: Catalog, prod: Any, src: SourceFile, settings: Settings,
                report: AddReport, batch: IndexBatch, todo: dict[str, _Doc],
-               parent: str | None = None, title: str = "") -> _Doc | None:
-    """Record one file in the catalog; queue it in `todo` (and return it) if it needs reading."""
+               parent: str | None = None, title: str = "", listed: bool = False) -> _Doc | None:
+    """Record one file in the catalog; queue it in `todo` (and return it) if it needs reading.
+
+    A file found inside another (`parent`) is reported with it, unless it is `listed` in
+    the production itself (an attachment a load file lists).
+    """
     catalog.start_document(src.doc_id, src.sha256, title or src.path.stem,
                            storage.home_relative(settings, src.path), src.kind, src.size,
                            parent_doc_id=parent)
@@ -98,7 +111,7 @@ def _plan_file(catalog: Catalog, prod: Any, src: SourceFile, settings: Settings,
     finished = row is not None and row["state"] == "indexed" and not (
         catalog.failed_page_count(src.doc_id))
     if src.doc_id in todo or finished:
-        if parent is None:  # a file inside one is reported with it
+        if parent is None or listed:
             report.unchanged.append(str(src.given))
         if new_link and src.doc_id not in todo:
             batch.add(src.doc_id)  # now also in this production: refresh its fields
@@ -109,7 +122,7 @@ def _plan_file(catalog: Catalog, prod: Any, src: SourceFile, settings: Settings,
                 if planned is not None:
                     planned.hints = hints
         return None
-    rendered = src.kind in storage.RENDERED_KINDS
+    rendered = src.kind in storage.RENDERED_KINDS or src.kind == bundles.KIND
     todo[src.doc_id] = _Doc(source=src, given=str(src.given), read_path=storage.derived_pdf(
         settings, src.doc_id) if rendered else None)
     return todo[src.doc_id]
@@ -161,8 +174,10 @@ def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: S
                 if pages:
                     doc, page_no = pages.popleft()
                     src = doc.source
-                    path, kind, ocr_mode = (doc.read_path, "pdf", "never") if doc.read_path \
-                        else (src.path, src.kind, settings.ocr_mode)  # a printed email: text
+                    path, kind, ocr_mode = (src.path, src.kind, settings.ocr_mode)
+                    if doc.read_path:  # printed email: text; bound page images: scans
+                        path, kind = doc.read_path, "pdf"
+                        ocr_mode = ocr_mode if src.kind == bundles.KIND else "never"
                     future: Future[Any] = pool.schedule(
                         worker.read_page, timeout=page_timeout, args=(
                             path, kind, src.doc_id, page_no, settings, ocr_mode, lang))
@@ -199,6 +214,9 @@ def _probed(future: Future[Any], doc: _Doc, catalog: Catalog,
     catalog.set_probe(doc.source.doc_id, probe.page_count, probe.warnings, probe.meta)
     native: dict[str, Any] = {k: probe.meta[k] for k in ("email", "record_date")
                               if k in probe.meta}
+    if doc.hints.get("load_file"):  # what the production's load file says of it
+        catalog.update_document_meta(doc.source.doc_id, bundles.document_meta(doc.hints))
+        native = {**bundles.native_annotations(doc.hints), **native}
     doc.annotations = {**native, "native": native} if native else {}
     report.warnings.extend(f"{doc.given}: {w}" for w in probe.warnings)
     doc.page_count = probe.page_count
@@ -221,6 +239,10 @@ def _page_read(future: Future[Any], doc: _Doc, page_no: int, catalog: Catalog,
                           text_source="none", width=612.0, height=792.0,
                           error=_describe(exc))
     page.annotations.update(doc.annotations)
+    if doc.hints.get("load_file"):  # the load file's Bates number wins over one detected
+        stamp = bundles.page_bates(doc.hints, page_no, doc.page_count)
+        page.annotations.update(stamp)
+        page.annotations["native"] = {**page.annotations.get("native", {}), **stamp}
     catalog.save_page(page)
     report.pages += 1
     report.ocr_pages += page.text_source == "ocr"

@@ -14,9 +14,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from archive import bundles
 from archive.config import Settings
 from archive.errors import DocumentError, TooLargeError, UnsafeArchiveError
+from archive.foia import loadfiles
 from archive.models import Failure, SourceFile
 from archive.sniff import is_sidecar, is_unpacked_member, sniff
 
@@ -25,11 +28,13 @@ _CHUNK = 1 << 20
 
 @dataclass(slots=True)
 class Collected:
-    """Files ready to read, files refused with a reason, sidecar files passed over."""
+    """Files ready to read, files refused with a reason, sidecar files passed over, and
+    what load files say of the documents they define (`archive.bundles.hints`, by doc_id)."""
 
     files: list[SourceFile] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    hints: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def sha256_of(path: Path) -> str:
@@ -50,11 +55,89 @@ def collect(inputs: list[Path], slug: str, settings: Settings) -> Collected:
         if not given.exists():
             out.failed.append(Failure(str(given), "does not exist; check the path"))
         elif given.is_dir():
-            for path in sorted(p for p in given.rglob("*") if p.is_file()):
-                _collect_file(path, given, target, out, settings)
+            _collect_folder(given, given, target, out, settings)
+        elif given.suffix.lower() == ".opt":
+            out.failed.append(Failure(str(given), "is a load file; add the production folder "
+                                      f"that holds it and its images ({given.parent})"))
         else:
             _collect_file(given, given.parent, target, out, settings)
     return out
+
+
+def _collect_folder(folder: Path, root: Path, target: Path, out: Collected,
+                    settings: Settings, depth: int = 0) -> None:
+    """Every file in a folder; the documents its load files define are bound from their
+    page images instead of adding each image as a document."""
+    try:
+        found = loadfiles.find_sets(folder)
+    except OSError as exc:
+        out.failed.append(Failure(str(folder), f"has a load file that cannot be read "
+                                  f"({exc.strerror}); check it, or remove it to add the files "
+                                  "one by one"))
+        found = []
+    claimed = set().union(*(load_set.claimed() for load_set in found))
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path not in claimed:
+            _collect_file(path, root, target, out, settings, depth)
+    for load_set in found:
+        try:
+            _collect_load_set(load_set, root, target, out, settings, depth)
+        except OSError as exc:
+            out.failed.append(Failure(str(load_set.load_file), f"cannot be read with its "
+                                      f"files ({exc.strerror}); check them"))
+
+
+def _collect_load_set(found: loadfiles.LoadSet, root: Path, target: Path, out: Collected,
+                      settings: Settings, depth: int) -> None:
+    """Store a load file's files; describe each document it defines (`bundles`)."""
+    kept: dict[Path, tuple[Path, int, str]] = {}
+
+    def keep(path: Path) -> tuple[Path, int, str]:
+        if path not in kept:
+            stored = store_original(path, target / path.relative_to(root), settings)
+            kept[path] = (stored, stored.stat().st_size, sha256_of(stored))
+        return kept[path]
+
+    load_file = keep(found.load_file)[0]
+    for extra in (found.dat, *(doc.text for doc in found.documents)):
+        if extra is not None:
+            keep(extra)  # kept as released; the pages are read from the images
+    for what, reason in found.problems:
+        out.failed.append(Failure(f"{found.load_file} ({what})", f"{reason}; ask the "
+                                  "producing party for it, then run `archive add` again"))
+    by_begin: dict[str, dict[str, Any]] = {}
+    for doc in found.documents:
+        native = keep(doc.native)[0] if doc.native is not None else None
+        if doc.pages and None in doc.images:
+            missing = doc.pages[doc.images.index(None)]
+            out.failed.append(Failure(f"{found.load_file} ({doc.begin})", (
+                f"lists {missing.image} for page {missing.bates}, but it is not in the "
+                "production folder; ask the producing party for it, then run `archive add` "
+                "again (the other documents were added)")))
+            continue
+        images = [keep(p) for p in doc.images if p is not None]
+        if images:
+            source = bundles.source(doc, [i[0] for i in images], [i[1] for i in images],
+                                    [i[2] for i in images], given=doc.images[0] or root)
+            out.files.append(source)
+        elif doc.native is not None:
+            count = len(out.files)
+            _collect_file(doc.native, root, target, out, settings, depth)
+            if len(out.files) == count:
+                continue  # refused, with its reason
+            source = out.files[-1]
+        else:
+            out.failed.append(Failure(f"{found.load_file} ({doc.begin})", "lists a document "
+                                      "without page images or a native file; nothing of it "
+                                      "was added: ask the producing party for its files"))
+            continue
+        hints = bundles.hints(settings, load_file, doc, [i[0] for i in images], native)
+        out.hints[source.doc_id] = by_begin[doc.begin] = hints
+        hints["doc_id"] = source.doc_id
+    for hints in by_begin.values():  # an attachment names its family's first document
+        parent = by_begin.get(hints.get("family") or "")
+        if parent is not None and parent is not hints:
+            hints["parent"] = parent["doc_id"]
 
 
 def _collect_file(path: Path, root: Path, target: Path, out: Collected,
@@ -150,9 +233,7 @@ def _collect_zip(path: Path, relative: Path, target: Path, out: Collected,
         raise UnsafeArchiveError(
             f"is a damaged or encrypted zip ({exc}); unpack it by hand and add the folder"
         ) from exc
-    for member in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if not member.name.startswith(".part-"):
-            _collect_file(member, folder, folder, out, settings, depth + 1)
+    _collect_folder(folder, folder, folder, out, settings, depth + 1)
 
 
 def check_zip(archive: zipfile.ZipFile, settings: Settings) -> list[zipfile.ZipInfo]:

@@ -2,8 +2,9 @@
 
 A native email (or mbox, or text attachment) has no pages of its own: its pages are a PDF
 the archive prints it to, `index/derived/<doc_id>.pdf`, named in the document's meta as
-`"rendered"`. That PDF is derived data: it is rebuilt from the original when missing. The
-document's `path` stays the original under scans/, which is what `/doc/<id>/original` serves.
+`"rendered"`; so are the page images a load file binds into one document. That PDF is
+derived data: it is rebuilt from the original when missing. The document's `path` stays the
+original under scans/ (a bound document's first page image).
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def readable_path(settings: Settings, doc: Mapping[str, Any]) -> tuple[Path, str
     if not rendered:
         return settings.home / doc["path"], doc["kind"]
     path = settings.home / rendered
-    if not path.exists():
+    if not path.exists() and doc["kind"] == "loadfile":
+        from archive import bundles  # bundles import this module; import late
+
+        bundles.bind_again(settings, path, (meta or {}).get("hints") or {})
+    elif not path.exists():
         from archive.emails import render_again  # emails import this module; import late
 
         render_again(settings, settings.home / doc["path"], doc["kind"], path,

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from archive import emails, extract, ocr, storage
+from archive import bundles, emails, extract, ocr, storage
 from archive.config import Settings
 from archive.errors import OcrFailedError, TooLargeError
 from archive.foia import redactions
@@ -36,10 +36,18 @@ def probe_file(path: Path, kind: str, settings: Settings, doc_id: str = "",
     """Open a file and check it is whole and within the limits.
 
     An email, mbox or text attachment is printed to its derived PDF here, and the files
-    inside it are staged for the supervisor (see `archive.emails`).
+    inside it are staged for the supervisor (see `archive.emails`); the page images of a
+    load-file document are bound into its derived PDF (see `archive.bundles`).
     """
     if kind in storage.RENDERED_KINDS:
         return emails.probe(path, kind, doc_id, settings, hints or {})
+    if kind == bundles.KIND:  # page images a load file binds into one document
+        for image in bundles.image_paths(hints or {}, settings):
+            try:
+                _check_image_pixels(image, settings)
+            except TooLargeError as exc:
+                raise TooLargeError(f"has a page image, {image.name}, that {exc.message}") from exc
+        return bundles.probe(doc_id, hints or {}, settings)
     if kind == "image":
         _check_image_pixels(path, settings)
     return extract.probe(path, kind, settings)

@@ -35,7 +35,7 @@ def test_opt_and_dat_give_documents_with_bates_per_page(tmp_path: Path) -> None:
                                                           ["ABC0000003"]]
     assert docs[0].pages[0].pages == 2 and docs[0].fields["DATESENT"] == "03/21/2017"
     assert docs[1].fields["ENDBATES"] == "ABC0000003"
-    image = loadfiles.image_path(docs[0].pages[1], opt_file)
+    image = loadfiles.resolve(docs[0].pages[1].image, opt_file, tmp_path / "prod")
     assert image == folder / "ABC0000002.tif" and image.exists()
     # the load file's numbers compare with detected ones through the same key
     found = bates.parse(docs[0].pages[1].bates)

@@ -1,14 +1,18 @@
 """Litigation load files: a Concordance `.dat` (documents and their fields) and an Opticon
 `.opt` (one line per page image: its Bates number, and where a new document starts).
 
-Parsing only: the pipeline does not use them yet (a production folder with load files is
-added as loose images, and the Bates numbers are found on the pages instead).
+`find_sets` finds the load files in a production folder and resolves every path they name,
+refusing paths that lead outside the folder. `archive.bundles` turns each document into one
+archive document (its page images printed to one PDF, a Bates number per page, the .dat's
+fields as metadata) instead of adding the images as loose files.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
@@ -29,11 +33,91 @@ class OptPage:
 
 @dataclass(slots=True)
 class LoadDocument:
-    """A document as the load files describe it: its pages' Bates and images, its fields."""
+    """A document as the load files describe it: its pages' Bates and images, its fields.
+
+    `images` (one per page, None where the file is missing or outside the production),
+    `native` and `text` are filled in by `find_sets`.
+    """
 
     begin: str
     pages: list[OptPage] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    images: list[Path | None] = field(default_factory=list)
+    native: Path | None = None
+    text: Path | None = None
+
+    @property
+    def end(self) -> str:
+        """The last page's Bates number (the .dat's ENDBATES when there are no pages)."""
+        return self.pages[-1].bates if self.pages else (field_value(self.fields, END) or
+                                                        self.begin)
+
+    @property
+    def family(self) -> str | None:
+        """The first Bates number of the document's family (the parent email), if given."""
+        return field_value(self.fields, FAMILY) or None
+
+
+@dataclass(slots=True)
+class LoadSet:
+    """One production's load files: an .opt and/or a .dat, and the documents they list."""
+
+    root: Path  # every file they name must lie inside this folder
+    opt: Path | None
+    dat: Path | None
+    documents: list[LoadDocument] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, what is wrong)
+
+    @property
+    def load_file(self) -> Path:
+        """The load file that defines the documents (the .opt, else the .dat)."""
+        path = self.opt or self.dat
+        assert path is not None
+        return path
+
+    def claimed(self) -> set[Path]:
+        """Every file the load files account for (they are not added as loose files)."""
+        files = {p for p in (self.opt, self.dat) if p is not None}
+        for doc in self.documents:
+            files.update(p for p in (*doc.images, doc.native, doc.text) if p is not None)
+        return files
+
+
+# Field names as producing parties spell them, compared upper-case without punctuation.
+BEGIN = ("BEGBATES", "BEGDOC", "BEGNO", "BATESBEGIN", "PRODBEGBATES", "BEGINBATES",
+         "BEGBATESNUMBER", "STARTBATES", "BATESSTART", "BEGPROD", "PRODBEG")
+END = ("ENDBATES", "ENDDOC", "ENDNO", "BATESEND", "PRODENDBATES", "ENDBATESNUMBER",
+       "ENDPROD", "PRODEND")
+FAMILY = ("BEGATTACH", "BEGFAMILY", "BEGATT", "ATTACHBEGIN", "FAMILYBEGIN", "BEGINATTACH",
+          "PARENTBATES", "BEGATTACHMENT", "PRODBEGATTACH")
+NATIVE = ("NATIVEPATH", "NATIVELINK", "NATIVE", "NATIVEFILE", "NATIVEFILEPATH", "FILEPATH",
+          "DOCLINK", "NATIVEFILELINK")
+TEXT = ("TEXTPATH", "TEXTLINK", "TEXT", "EXTRACTEDTEXT", "OCRPATH", "TEXTFILEPATH",
+        "EXTRACTEDTEXTPATH", "OCRTEXTPATH", "FULLTEXT")
+
+
+def field_key(name: str) -> str:
+    """A field name for comparison: `Beg Bates`, `BEG_BATES`, `BegBates` -> `BEGBATES`."""
+    return re.sub(r"[^A-Z0-9]", "", name.upper())
+
+
+def field_value(fields: dict[str, str], names: tuple[str, ...]) -> str:
+    """The first non-empty value among fields with one of `names` (compared by field_key)."""
+    for key, value in fields.items():
+        if field_key(key) in names and value.strip():
+            return value.strip()
+    return ""
+
+
+def decode(data: bytes) -> str:
+    """A load file's text: UTF-16 or UTF-8 by its byte-order mark, else UTF-8, else
+    Windows-1252 (what Concordance exports without saying)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def read_opt(text: str) -> list[OptPage]:
@@ -91,9 +175,7 @@ def documents(opt: list[OptPage], dat: list[dict[str, str]] | None = None) -> li
         docs[-1].pages.append(page)
     by_begin = {}
     for row in dat or []:
-        begin = next((v for k, v in row.items()
-                      if k.replace("_", "").replace(" ", "").upper() in ("BEGBATES", "BEGDOC",
-                                                                         "BEGNO")), None)
+        begin = field_value(row, BEGIN)
         if begin:
             by_begin[begin] = row
     for doc in docs:
@@ -101,14 +183,86 @@ def documents(opt: list[OptPage], dat: list[dict[str, str]] | None = None) -> li
     return docs
 
 
-def image_path(page: OptPage, load_file: Path) -> Path:
-    """Where a page image is, resolving the (often Windows) path against the load file's
-    folder, and the volume folder when the path alone does not exist.
+def is_concordance(text: str) -> bool:
+    """Whether a `.dat` file's first line is a Concordance header (þ-quoted, DC4-separated)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return QUOTE in first or FIELD_SEP in first
+
+
+def find_sets(folder: Path) -> list[LoadSet]:
+    """The load files in a production folder, each with its documents and their files.
+
+    An .opt is paired with the .dat of the same name beside it (or the only .dat there); a
+    .dat alone lists documents by their native files. A `.dat` that is not a Concordance
+    file is not a load file and is passed over.
     """
-    parts = PureWindowsPath(page.image).parts
-    relative = Path(*[p for p in parts if p not in ("\\", "/") and not p.endswith(":\\")])
-    base = load_file.parent
-    for candidate in (base / relative, base / page.volume / relative, base.parent / relative):
-        if candidate.exists():
+    visible = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()
+               and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    opts = [p for p in visible if p.suffix.lower() == ".opt"]
+    dats = {p: decode(p.read_bytes()) for p in visible if p.suffix.lower() == ".dat"}
+    dats = {p: text for p, text in dats.items() if is_concordance(text)}
+    sets: list[LoadSet] = []
+    for opt in opts:
+        beside = [d for d in dats if d.parent == opt.parent]
+        dat = next((d for d in beside if d.stem.lower() == opt.stem.lower()),
+                   beside[0] if len(beside) == 1 else None)
+        rows = read_dat(dats.pop(dat)) if dat is not None else []
+        pages = read_opt(decode(opt.read_bytes()))
+        if pages:
+            sets.append(_resolve(LoadSet(folder, opt, dat, documents(pages, rows))))
+    for dat, text in dats.items():
+        docs = [LoadDocument(begin=field_value(row, BEGIN), fields=row)
+                for row in read_dat(text) if field_value(row, BEGIN)]
+        if docs:
+            sets.append(_resolve(LoadSet(folder, None, dat, docs)))
+    return sets
+
+
+def _resolve(found: LoadSet) -> LoadSet:
+    """Fill in each document's files (None for a missing or unsafe image); note a missing
+    native file of a document without images."""
+    base = found.load_file
+    for doc in found.documents:
+        doc.images = [resolve(page.image, base, found.root, page.volume) for page in doc.pages]
+        native = field_value(doc.fields, NATIVE)
+        text = field_value(doc.fields, TEXT)
+        doc.native = resolve(native, base, found.root) if native else None
+        doc.text = resolve(text, base, found.root) if text else None
+        if native and doc.native is None and not doc.pages:
+            found.problems.append((native, f"is the native file of {doc.begin} in "
+                                   f"{base.name} but is not in the production"))
+    return found
+
+
+def resolve(written: str, load_file: Path, root: Path, volume: str = "") -> Path | None:
+    """The file a load file names (often a Windows path relative to the load file, or to
+    its volume folder, in another letter case), or None when it is missing or would lie
+    outside `root`."""
+    parts = [p for p in PureWindowsPath(written.strip()).parts
+             if p not in ("\\", "/") and not p.endswith((":", ":\\"))]
+    if not parts or ".." in parts:
+        return None
+    inside = root.resolve()
+    bases = [load_file.parent, load_file.parent / volume if volume else None,
+             load_file.parent.parent, root]
+    for base in dict.fromkeys(b for b in bases if b is not None):
+        candidate = _find(base, parts)
+        if candidate is not None and candidate.resolve().is_relative_to(inside):
             return candidate
-    return base / relative
+    return None
+
+
+def _find(base: Path, parts: list[str]) -> Path | None:
+    """`base/parts...` as it exists, matching each part's letter case loosely; no links."""
+    path = base
+    for part in parts:
+        exact = path / part
+        if not exact.exists():
+            try:
+                exact = next(p for p in path.iterdir() if p.name.lower() == part.lower())
+            except (StopIteration, OSError):
+                return None
+        if exact.is_symlink():
+            return None
+        path = exact
+    return path if path.is_file() else None
