@@ -56,7 +56,7 @@ def source(doc: LoadDocument, images: list[Path], sizes: list[int], hashes: list
         images: its page images as stored under scans/, one per page.
         sizes: their sizes in bytes.
         hashes: their sha256 digests.
-        given: what the user added (the first page image as given), for the report.
+        given: how the report names it: the load file as given, and the Bates range.
     """
     digest = hashlib.sha256(b"archive-loadfile-v1\n")
     for page, sha in zip(doc.pages, hashes, strict=True):
@@ -91,8 +91,12 @@ def hints(settings: Settings, load_file: Path, doc: LoadDocument, images: list[P
 def title(doc: LoadDocument) -> str:
     """The subject, title or file name the .dat gives, else the Bates range."""
     named = field_value(doc.fields, _TITLE)
-    span = doc.begin if doc.end == doc.begin else f"{doc.begin}\u2013{doc.end}"
-    return f"{named} ({span})"[:300] if named else span
+    return f"{named} ({span(doc)})"[:300] if named else span(doc)
+
+
+def span(doc: LoadDocument) -> str:
+    """The document's Bates range, `ABC0000001–ABC0000002` (one number for one page)."""
+    return doc.begin if doc.end == doc.begin else f"{doc.begin}\u2013{doc.end}"
 
 
 def document_meta(given: dict[str, Any]) -> dict[str, Any]:

@@ -118,7 +118,8 @@ def _collect_load_set(found: loadfiles.LoadSet, root: Path, target: Path, out: C
         images = [keep(p) for p in doc.images if p is not None]
         if images:
             source = bundles.source(doc, [i[0] for i in images], [i[1] for i in images],
-                                    [i[2] for i in images], given=doc.images[0] or root)
+                                    [i[2] for i in images], given=found.load_file.with_name(
+                                        f"{found.load_file.name} [{bundles.span(doc)}]"))
             out.files.append(source)
         elif doc.native is not None:
             count = len(out.files)

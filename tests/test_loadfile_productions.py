@@ -85,6 +85,7 @@ def added(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, object]:
 def test_documents_come_from_the_load_file_not_one_per_image(added) -> None:  # type: ignore[no-untyped-def]
     settings, report = added
     assert report.failed == [] and len(report.added) == 3  # 5 images, 3 documents
+    assert report.added[0].endswith("DATA/export.opt [ABC0000001\u2013ABC0000002]")
     with Catalog(settings.catalog_path, readonly=True) as catalog:
         docs = {json.loads(d["meta"])["bates_range"][0]: d for d in catalog.documents()}
         assert sorted(docs) == ["ABC0000001", "ABC0000003", "ABC0000005"]
@@ -147,7 +148,8 @@ def test_a_missing_image_or_a_path_outside_fails_only_its_document(settings: Set
     (production / "VOL001" / "IMAGES" / "0001" / "ABC0000005.tif").unlink()
     report = add_production([production], settings, production="Broken export")
     # the email is added; the image the .opt no longer names is added as a loose image
-    assert sorted(Path(a).name for a in report.added) == ["ABC0000001.tif", "ABC0000003.tif"]
+    assert sorted(Path(a).name for a in report.added) == [
+        "ABC0000003.tif", "export.opt [ABC0000001\u2013ABC0000002]"]
     failed = sorted(report.failed, key=lambda f: f.file)
     assert [f.file.rsplit(" ", 1)[-1] for f in failed] == ["(ABC0000003)", "(ABC0000005)"]
     assert all("is not in the production folder" in f.error for f in failed)
