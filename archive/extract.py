@@ -142,15 +142,40 @@ def page_size(page: pymupdf.Page, settings: Settings) -> tuple[float, float]:
 
 
 def text_layer(page: pymupdf.Page) -> tuple[str, list[Word]]:
-    """The page's own text and its words, boxes in displayed-page points."""
-    text = page.get_text("text", sort=True)
+    """The page's own text and its words in reading order, boxes in displayed-page points.
+
+    Text blocks are read top to bottom, then left to right, as the page is displayed; lines
+    and words within a block in their own order. One text extraction serves both, and the
+    ordering is done here: PyMuPDF's `sort=True` spent ~70 ms of a born-digital page's
+    ~85 ms merging rectangles in Python.
+    """
+    textpage = page.get_textpage()
     matrix = page.rotation_matrix
+    turned = page.rotation % 360 != 0
+    blocks = [b for b in page.get_text("blocks", textpage=textpage) if b[6] == 0]
+    shown = {b[5]: _displayed(matrix, b[:4]) if turned else b[:4] for b in blocks}
+    ranked = sorted(shown, key=lambda n: (round(shown[n][1], 1), shown[n][0]))
+    rank = {n: i for i, n in enumerate(ranked)}
+    by_number = {b[5]: b[4] for b in blocks}
+    text = "".join(by_number[n] if by_number[n].endswith("\n") else by_number[n] + "\n"
+                   for n in ranked)
     words: list[Word] = []
-    for x0, y0, x1, y1, word, *_ in page.get_text("words", sort=True):
-        rect = pymupdf.Rect(x0, y0, x1, y1) * matrix
-        words.append([round(rect.x0, 2), round(rect.y0, 2), round(rect.x1, 2),
-                      round(rect.y1, 2), word])
+    for x0, y0, x1, y1, word, *_ in sorted(
+            page.get_text("words", textpage=textpage),
+            key=lambda w: (rank.get(w[5], len(rank)), w[6], w[7])):
+        box = _displayed(matrix, (x0, y0, x1, y1)) if turned else (x0, y0, x1, y1)
+        words.append([round(box[0], 2), round(box[1], 2), round(box[2], 2),
+                      round(box[3], 2), word])
     return text, words
+
+
+def _displayed(matrix: pymupdf.Matrix, box: tuple[float, ...]) -> tuple[float, ...]:
+    """A box of the unrotated page in displayed-page points (plain arithmetic: PyMuPDF's
+    Rect operations are slow in bulk)."""
+    x0, y0, x1, y1 = box[:4]
+    xs = (matrix.a * x0 + matrix.c * y0 + matrix.e, matrix.a * x1 + matrix.c * y1 + matrix.e)
+    ys = (matrix.b * x0 + matrix.d * y0 + matrix.f, matrix.b * x1 + matrix.d * y1 + matrix.f)
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 def image_coverage(page: pymupdf.Page) -> float:
