@@ -201,3 +201,34 @@ def test_hostile_record_never_runs(context, base_url, browser_home, artifacts) -
     assert dialogs == [] and policy_violations == []
     page.evaluate("alert('probe')")  # the listener does see a dialog when one opens
     assert dialogs == ["probe"]
+
+
+def test_redaction_outlines_toggle(context, base_url, browser_home, artifacts) -> None:  # type: ignore[no-untyped-def]
+    doc_id = doc_id_titled(browser_home, "ice-email-2017-03-21")
+    data = context.request.get(f"{base_url}/api/doc/{doc_id}/page/1").json()
+    boxes = data["redactions"]["boxes"]
+    assert len(boxes) >= 4  # the scan's (b)(6) bars
+    page = context.new_page()
+    page.goto(f"{base_url}/doc/{doc_id}/page/1")
+    wait_for_image(page, "#page-figure img")
+    outlines, toggle = page.locator("#redaction-boxes"), page.locator("#show-redactions")
+    assert toggle.is_visible() and not outlines.is_visible()
+    toggle.check()
+    assert outlines.is_visible()
+    # each outline sits on its box of the page image, as the match boxes do
+    image = page.locator("#page-figure img").bounding_box()
+    scale = image["width"] / data["width"]
+    for rect, (x0, y0, x1, y1) in zip(outlines.locator("rect.redaction").all(), boxes,
+                                      strict=True):
+        drawn = rect.bounding_box()
+        expected = {"x": image["x"] + x0 * scale, "y": image["y"] + y0 * scale,
+                    "width": (x1 - x0) * scale, "height": (y1 - y0) * scale}
+        for start, size in (("x", "width"), ("y", "height")):  # edges within the stroke
+            assert abs(drawn[start] - expected[start]) <= 1.5, (drawn, expected)
+            assert abs(drawn[start] + drawn[size] - expected[start] - expected[size]) <= 1.5
+    page.screenshot(path=str(artifacts / "viewer-redactions.png"))
+    page.reload()  # the choice is remembered from page to page
+    wait_for_image(page, "#page-figure img")
+    assert toggle.is_checked() and outlines.is_visible()
+    toggle.uncheck()
+    assert not outlines.is_visible()

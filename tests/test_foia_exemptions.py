@@ -58,3 +58,10 @@ def test_keys_and_query_normalisation() -> None:
     assert exemptions.normalize("b7g") is None
     assert exemptions.normalize("sally") is None
     assert exemptions.canonical("6", "c") == "(b)(6)"  # subparts exist only under 7
+
+
+def test_index_keys_turn_back_into_labels() -> None:
+    for label in ("(b)(1)", "(b)(5)", "(b)(6)", "(b)(7)", "(b)(7)(A)", "(b)(7)(F)", "(b)(9)"):
+        assert exemptions.label(exemptions.key(label)) == label
+    assert exemptions.label("b10") is None and exemptions.label("b7g") is None
+    assert exemptions.label("<b6>") is None and exemptions.label("") is None

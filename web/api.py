@@ -20,13 +20,13 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/api/search")
 def search() -> Response:
-    """One page of hits as JSON; "next" is the URL of the next page, or null."""
+    """One page of hits as JSON; "next" is the URL of the next page (same filters), or null."""
     query = Query.from_request()
     results = execute(query)
     data: dict[str, Any] = results.to_json()
     more = query.page * current_app.config["RESULTS_PER_PAGE"] < results.total
-    data["next"] = url_for("api.search", q=query.q, page=query.page + 1,
-                           production=query.production, _external=True) if more else None
+    data["next"] = url_for("api.search", **query.args(page=query.page + 1),
+                           _external=True) if more else None
     return jsonify(data)
 
 

@@ -19,12 +19,15 @@ from flask import (
     url_for,
 )
 
+from archive import storage
 from archive.citation import citation_line
 from archive.errors import NotFoundError, QueryError
+from archive.foia import query as foia_query
+from archive.foia import records as foia_records
 from archive.matches import highlight_text, match_boxes
 from archive.search import matching_pages, query_terms
-from web import pageimages
-from web.db import get_searcher, get_settings
+from web import foia, pageimages
+from web.db import get_catalog, get_searcher, get_settings
 from web.present import image_size, trusted_marks
 from web.records import PageRecord, load_document, load_page, valid_doc_id
 
@@ -61,10 +64,16 @@ def document(doc_id: str) -> str:
     step = current_app.config["GRID_PAGES"]
     start = min(max(request.args.get("start", 1, type=int), 1), max(count, 1))
     grid = range(start, min(start + step, count + 1))
+    catalog = get_catalog()
+    meta = doc["meta"]
     return render_template(
         "document.html", doc=doc, q=q, notice=notice, hit_pages=set(hit_pages),
         hit_count=len(hit_pages), grid=grid, step=step, start=start, count=count,
-        thumb_width=current_app.config["THUMB_WIDTH"])
+        thumb_width=current_app.config["THUMB_WIDTH"],
+        email=foia.email_rows(meta.get("email")), record_date=meta.get("record_date"),
+        parent=foia.parent(catalog, doc) if catalog is not None else None,
+        attachments=foia.attachments(catalog, doc) if catalog is not None else [],
+        fields=foia.load_file_fields(meta), bates_range=foia.bates_range(meta))
 
 
 @bp.get("/doc/<doc_id>/page/<int:page_no>")
@@ -75,8 +84,20 @@ def page(doc_id: str, page_no: int) -> str:
     hit_pages, sequences, notice = query_matches(doc_id, q)
     width, height = image_size(record.width, record.height,
                                current_app.config["IMAGE_WIDTH"])
+    catalog = get_catalog()
+    found = (foia_records.for_page(catalog, doc_id, page_no) if catalog is not None
+             else None) or {}
     return render_template(
         "page.html", r=record, doc=record.doc, q=q, notice=notice,
+        exemptions=foia.exemption_links(
+            found.get("exemptions") or [],
+            record.productions[0]["slug"] if len(record.productions) == 1 else None),
+        redactions=foia.redactions(found.get("redactions"), record.annotations),
+        email=foia.email_rows(found.get("email")), record_date=found.get("record_date"),
+        duplicates=foia.duplicates(catalog, found.get("duplicates") or [])
+        if catalog is not None else [],
+        parent=foia.parent(catalog, record.doc) if catalog is not None else None,
+        bates_typed=stamped(request.args.get("bates", "", type=str), record),
         boxes=match_boxes(record.words, sequences) if sequences else [],
         text_html=trusted_marks(highlight_text(record.text, sequences)),
         hit_pages=hit_pages,
@@ -84,6 +105,13 @@ def page(doc_id: str, page_no: int) -> str:
         next_hit=min((p for p in hit_pages if p > page_no), default=None),
         img_width=width, img_height=height, citation=cite(record),
         permalink=url_for("documents.page", doc_id=doc_id, page_no=page_no, _external=True))
+
+
+def stamped(typed: str, record: PageRecord) -> str | None:
+    """`typed` (the Bates number a search jumped from) if it is stamped on this page."""
+    key = foia_query.bates_key(typed[:200].upper())
+    keys = {str(k).lower() for k in record.annotations.get("bates_keys") or []}
+    return typed.strip() if key and key in keys else None
 
 
 def cite(record: PageRecord) -> str:
@@ -140,6 +168,8 @@ def original(doc_id: str) -> Response:
     """The original file as released, byte for byte."""
     doc = load_document(doc_id)
     path = pageimages.original_path(get_settings(), doc)
+    if doc["kind"] == "loadfile":  # page images a load file binds: served as one PDF
+        path = storage.readable_path(get_settings(), doc)[0]
     mimetype, inline = _original_type(doc, path)
     response = send_file(path, mimetype=mimetype, as_attachment=not inline,
                          download_name=path.name, conditional=True, max_age=YEAR)
@@ -148,7 +178,7 @@ def original(doc_id: str) -> Response:
 
 def _original_type(doc: dict[str, Any], path: Path) -> tuple[str, bool]:
     """The MIME type to serve an original as, and whether the browser may show it inline."""
-    if doc["kind"] == "pdf":
+    if doc["kind"] in ("pdf", "loadfile"):
         return "application/pdf", True
     guessed = mimetypes.guess_type(path.name)[0] or ""
     if doc["kind"] == "image" and guessed in ("image/png", "image/jpeg", "image/gif",

@@ -19,6 +19,25 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_EMAIL = {"type": ["object", "null"], "description": "the page's email header fields",
+          "properties": {k: {"type": ["string", "null"]}
+                         for k in ("from", "to", "cc", "subject", "date")}}
+_FOIA: dict[str, Any] = {
+    "bates": {"type": ["string", "null"], "description": "Bates number as printed"},
+    "exemptions": {"type": "array", "items": {"type": "string"},
+                   "description": 'exemption labels on the page: "(b)(6)", "(b)(7)(C)"'},
+    "redactions": {"type": "object", "properties": {
+        "count": {"type": "integer"},
+        "area": {"type": "number", "description": "fraction of the page covered, 0..1"}}},
+    "email": _EMAIL,
+    "record_date": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
+    "production_meta": {"type": "object", "description": "the earliest release's metadata",
+                        "properties": {k: {"type": ["string", "integer", "null"]} for k in (
+                            "name", "agency", "request_number", "released", "interim",
+                            "source_url")}},
+}
+_BOX = {"type": "array", "items": {"type": "number"}, "description": "[x0, y0, x1, y1] in pt"}
+
 _HIT = {
     "type": "object",
     "required": ["doc_id", "page", "title", "production", "excerpt", "url", "text_source",
@@ -34,6 +53,7 @@ _HIT = {
         "url": {"type": "string", "description": "the page's permalink path"},
         "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
         "score": {"type": "number"},
+        **_FOIA,
     },
 }
 
@@ -64,6 +84,17 @@ _PAGE = {
                     "items": {"type": "array", "items": {"type": "number"}}},
         "url": {"type": "string"},
         "image": {"type": "string"},
+        **_FOIA,
+        "redactions": {"type": "object", "properties": {
+            "count": {"type": "integer"},
+            "area": {"type": "number", "description": "fraction of the page covered, 0..1"},
+            "boxes": {"type": "array", "items": _BOX,
+                      "description": "the redaction boxes found on the page image"}}},
+        "duplicates": {"type": "array", "description": "the same record elsewhere, earliest "
+                       "release first", "items": {"type": "object", "properties": {
+                           "doc_id": {"type": "string"}, "page": {"type": "integer"},
+                           "production": {"type": ["string", "null"]},
+                           "released": {"type": ["string", "null"]}}}},
     },
 }
 
@@ -86,16 +117,26 @@ def openapi_spec(server: str) -> dict[str, Any]:
                            "page of results, 20 hits each"),
                     _param("production", "query", {"type": "string"},
                            "only hits from the production with this slug"),
+                    _param("exemption", "query", {"type": "string"},
+                           "only pages labelled with this exemption: b6, b7c, (b)(7)(C)"),
+                    _param("redacted", "query", {"type": "string", "enum": ["yes", "no"]},
+                           "only pages with (yes) or without (no) redaction boxes"),
+                    _param("collapse", "query", {"type": "integer", "enum": [0, 1],
+                                                 "default": 0},
+                           "1: near-duplicate pages (the same record in several releases) "
+                           "once, as their earliest release"),
                 ],
                 "responses": {
                     "200": _json({"type": "object", "required": ["query", "total", "hits",
                                                                  "next"],
                                   "properties": {
-                                      "query": {"type": "string"},
+                                      "query": {"type": "string", "description":
+                                                "the query as run, filters included"},
                                       "total": {"type": "integer"},
                                       "hits": {"type": "array", "items": _HIT},
                                       "next": {"type": ["string", "null"],
-                                               "description": "URL of the next page"}}},
+                                               "description": "URL of the next page, "
+                                                              "same filters"}}},
                                  "hits"),
                     "400": _json(_ERROR, "the query cannot be parsed or is over a limit"),
                 },

@@ -11,23 +11,38 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug.wrappers import Response
 
 from archive.errors import NotFoundError
+from archive.foia import exemptions
 from archive.models import SearchResults
-from archive.search import query_terms
+from archive.search import bates_lookup, query_terms
 from archive.search import search as run_search
 from web.db import get_catalog, get_searcher, get_settings
+from web.facets import facets, production_counts
 from web.present import group_by_document, hit_views
 
 bp = Blueprint("search", __name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_ON = ("1", "true", "yes", "on")
+
+
+def _filters() -> dict[str, Any]:
+    """The request's `exemption` (an index key), `redacted` (yes/no) and `collapse` (bool);
+    values that mean nothing are dropped."""
+    redacted = request.args.get("redacted", "", type=str).strip().lower()
+    return {"exemption": exemptions.normalize(request.args.get("exemption", "", type=str)),
+            "redacted": redacted if redacted in ("yes", "no") else None,
+            "collapse": request.args.get("collapse", "", type=str).strip().lower() in _ON}
 
 
 @bp.app_context_processor
-def search_box() -> dict[str, str]:
-    """The query (and production filter) kept in the search box on every page, errors too."""
+def search_box() -> dict[str, Any]:
+    """The query and its filters kept in the search box on every page, errors too."""
     q = request.args.get("q", "", type=str)
-    production = request.args.get("production", "", type=str)
-    return {"box_query": _CONTROL.sub(" ", q), "box_production": _CONTROL.sub("", production)}
+    kept = {"production": _CONTROL.sub("", request.args.get("production", "", type=str)),
+            **_filters()}
+    kept["collapse"] = "1" if kept["collapse"] else None
+    return {"box_query": _CONTROL.sub(" ", q),
+            "box_filters": [(name, value) for name, value in kept.items() if value]}
 
 
 @dataclass(slots=True)
@@ -37,15 +52,42 @@ class Query:
     q: str
     page: int
     production: str | None
+    exemption: str | None = None  # an exemption's index key: b6, b7c
+    redacted: str | None = None  # "yes" or "no"
+    collapse: bool = False  # near-duplicate pages shown once, as their earliest release
+    jump: bool = True  # a Bates number typed alone opens its page
 
     @classmethod
     def from_request(cls) -> Query:
-        """Read `q`, `page` (1-based; nonsense means 1) and `production` (a slug)."""
+        """Read `q`, `page` (1-based; nonsense means 1), `production` (a slug), `exemption`
+        (any written form: `b7c`, `(b)(7)(C)`), `redacted` (yes/no), `collapse` (1) and
+        `jump` (0: search for a Bates number instead of opening its page)."""
         page = request.args.get("page", 1, type=int)
         limit = current_app.config["MAX_RESULTS_PAGE"]
         return cls(q=request.args.get("q", "", type=str).strip(),
                    page=min(max(page, 1), limit),
-                   production=request.args.get("production", "", type=str).strip() or None)
+                   production=request.args.get("production", "", type=str).strip() or None,
+                   jump=request.args.get("jump") != "0", **_filters())
+
+    @property
+    def text(self) -> str:
+        """The query as searched: `q` narrowed by the exemption and redaction filters."""
+        filters = [f"{name}:{value}" for name, value in (("exemption", self.exemption),
+                                                          ("redacted", self.redacted)) if value]
+        if not filters:
+            return self.q
+        return " AND ".join(([f"({self.q})"] if self.q else []) + filters)
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """This search's URL arguments, first page unless `page` is given, with `changes`
+        applied (None or False drops an argument), for `url_for`."""
+        values: dict[str, Any] = {"q": self.q, "production": self.production,
+                                  "exemption": self.exemption, "redacted": self.redacted,
+                                  "collapse": self.collapse, "jump": None if self.jump else 0}
+        values.update(changes)
+        if values["collapse"]:
+            values["collapse"] = 1
+        return {k: v for k, v in values.items() if v is not None and v is not False}
 
 
 def execute(query: Query) -> SearchResults:
@@ -55,8 +97,9 @@ def execute(query: Query) -> SearchResults:
         QueryError: the query is malformed or over a limit.
     """
     pagelen = current_app.config["RESULTS_PER_PAGE"]
-    results = run_search(get_searcher(), query.q, get_settings(), page=query.page,
-                         pagelen=pagelen, production=query.production)
+    results = run_search(get_searcher(), query.text, get_settings(), page=query.page,
+                         pagelen=pagelen, production=query.production,
+                         collapse=query.collapse)
     if (query.page - 1) * pagelen >= results.total:
         results.hits = []
     return results
@@ -79,21 +122,25 @@ def home() -> str:
 
 @bp.get("/search")
 def results() -> str | Response:
-    """Page-level hits, best first, grouped by document, with facet counts by production."""
+    """Page-level hits, best first, grouped by document, with facets (production,
+    exemption, redacted); a Bates number typed alone opens its page instead."""
     query = Query.from_request()
     if not query.q:
         return redirect(url_for("search.home"))
+    if query.page == 1 and query.jump:
+        stamped = bates_lookup(get_searcher(), query.q.upper())  # as typed: ice-2-000001
+        if stamped is not None:
+            return redirect(url_for("documents.page", doc_id=stamped[0], page_no=stamped[1],
+                                    bates=query.q))
     found = execute(query)
     views = hit_views(found.hits, query_terms(query.q, get_settings()), get_catalog())
     productions = production_names()
-    facets = sorted(((productions.get(slug, {"name": slug})["name"], slug, count)
-                     for slug, count in found.facets.get("production", {}).items() if count),
-                    key=lambda item: (-item[2], item[0].lower()))
     pagelen = current_app.config["RESULTS_PER_PAGE"]
     return render_template(
         "search.html", query=query, results=found,
         groups=group_by_document(views, current_app.config["HITS_SHOWN_PER_DOCUMENT"]),
-        facets=facets, productions=productions,
+        facets=facets(query, found, productions), productions=productions,
+        exemption_label=exemptions.label(query.exemption or ""),
         page_count=max(1, math.ceil(found.total / pagelen)),
         first_rank=(query.page - 1) * pagelen + 1,
         thumb_width=current_app.config["THUMB_WIDTH"])
@@ -114,4 +161,4 @@ def production(slug: str) -> str:
         raise NotFoundError("There is no production with that name in the archive.")
     documents = [dict(d) for d in catalog.production_documents(row["id"])]
     return render_template("production.html", production=production_names()[slug],
-                           documents=documents)
+                           documents=documents, counts=production_counts(slug))

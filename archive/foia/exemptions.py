@@ -61,6 +61,12 @@ def key(label: str) -> str:
     return "b" + re.sub(r"[^0-9a-z]", "", label.lower()[3:])
 
 
+def label(index_key: str) -> str | None:
+    """The canonical label of an index key: `"b7c"` -> `"(b)(7)(C)"`; None if it is not one."""
+    match = re.fullmatch(r"b([1-9])([a-f])?", index_key)
+    return canonical(match.group(1), match.group(2)) if match else None
+
+
 def normalize(value: str) -> str | None:
     """Any written form of one exemption (`(b)(6)`, `b7c`, `B 7 C`, `(b)(7)(c)`, `7c`, `6`)
     to its index key (`b6`, `b7c`), or None when it is not one. For the query language.

@@ -1,5 +1,6 @@
 // Reading room behaviour, loaded as a file (the Content-Security-Policy allows no inline
-// script): copy buttons, the first match scrolled into view, arrow keys turn pages.
+// script): copy buttons, the first match scrolled into view, arrow keys turn pages, the
+// redaction outlines toggle, the "collapse repeated pages" box applied when ticked.
 (function () {
   "use strict";
 
@@ -71,9 +72,58 @@
     if (link) window.location.assign(link.href);
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", showFirstMatch);
-  } else {
+  // Redaction outlines: off until asked for; the choice is kept from page to page.
+  const REDACTIONS_KEY = "reading-room.show-redactions";
+
+  function remembered() {
+    try {
+      return window.localStorage.getItem(REDACTIONS_KEY) === "1";
+    } catch (error) {
+      return false;  // storage refused (private mode, policy): the box still works
+    }
+  }
+
+  function remember(on) {
+    try {
+      window.localStorage.setItem(REDACTIONS_KEY, on ? "1" : "0");
+    } catch (error) {
+      // nothing to keep it in; the outlines still follow the box on this page
+    }
+  }
+
+  function setupRedactionToggle() {
+    const box = document.getElementById("show-redactions");
+    if (!box) return;
+    const figure = document.getElementById(box.dataset.figure);
+    if (!figure) return;
+    const apply = function () { figure.classList.toggle("show-redactions", box.checked); };
+    box.checked = remembered();
+    apply();
+    box.addEventListener("change", function () {
+      apply();
+      remember(box.checked);
+    });
+    box.closest("[hidden]")?.removeAttribute("hidden");
+  }
+
+  function setupCollapseToggle() {
+    for (const form of document.querySelectorAll("form.collapse-toggle")) {
+      const button = form.querySelector("button.apply");
+      if (button) button.hidden = true;
+      const box = form.querySelector("input[name=collapse]");
+      if (box) box.addEventListener("change", function () { form.requestSubmit(); });
+    }
+  }
+
+  function ready() {
     showFirstMatch();
+    setupRedactionToggle();
+    setupCollapseToggle();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
   }
 })();
