@@ -28,6 +28,7 @@ class OcrOptions:
     timeout: float = 180.0
     osd_confidence: float = 70.0  # below it, one rescue pass (orientation or despeckle)
     psm: int = 3
+    chars: str = ""  # when set, the only characters tesseract may read (a whitelist)
 
 
 def available_languages() -> list[str]:
@@ -106,8 +107,19 @@ def detect_rotation(image: Image.Image, options: OcrOptions) -> int:
     return int(osd.get("rotate", 0)) % 360
 
 
+def read_once(image: Image.Image, options: OcrOptions) -> OcrResult:
+    """Read an image in one tesseract pass, with no rescue pass (for small known crops).
+
+    Raises:
+        OcrFailedError: tesseract crashed or ran out of time.
+    """
+    return _read(image, options)
+
+
 def _read(image: Image.Image, options: OcrOptions) -> OcrResult:
     config = f"--psm {options.psm} --dpi {options.dpi}"
+    if options.chars:
+        config += f" -c tessedit_char_whitelist={options.chars}"
     try:
         data = pytesseract.image_to_data(
             image, lang=options.lang, config=config, timeout=options.timeout,

@@ -33,7 +33,7 @@ def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
         page = dict(row)
         notes = json.loads(row["annotations"] or "{}")
         fresh = annotate.text_annotations(page["text"], json.loads(row["words"] or "[]"),
-                                          page["width"], page["height"])
+                                          page["width"], page["height"], notes.get("redactions"))
         fresh.update(notes.get("native") or {})  # a native email's own headers win
         if {k: notes.get(k) for k in fresh} != fresh:
             notes.update(fresh)

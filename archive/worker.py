@@ -16,7 +16,7 @@ from PIL import Image
 from archive import bundles, emails, extract, ocr, storage
 from archive.config import Settings
 from archive.errors import OcrFailedError, TooLargeError
-from archive.foia import redactions
+from archive.foia import box_labels, redactions
 from archive.models import DocumentProbe, PageResult
 
 Image.MAX_IMAGE_PIXELS = None  # the archive checks pixel counts itself, with its own limit
@@ -94,15 +94,16 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
                         width=width, height=height)
     if not use_ocr:
         image, dpi = extract.render_page(page, redactions.TARGET_DPI, settings.max_image_pixels)
-        result.annotations["redactions"] = redactions.detect(image, dpi)
+        result.annotations["redactions"] = redactions.detect(image, dpi,
+                                                             box_labels.from_words(words))
         return result
     render_dpi, true_dpi = extract.ocr_resolution(page, kind, settings.ocr_dpi,
                                                   settings.ocr_upsample_below)
     image, dpi = extract.render_page(page, render_dpi, settings.max_image_pixels)
-    result.annotations["redactions"] = redactions.detect(image, dpi)
     options = ocr.OcrOptions(lang=lang, dpi=round(true_dpi * dpi / render_dpi),
                              timeout=settings.ocr_timeout,
                              osd_confidence=settings.ocr_osd_confidence)
+    result.annotations["redactions"] = _redactions(image, dpi, options, result.warnings)
     try:
         read = ocr.ocr_image(image, options)
     except OcrFailedError as exc:
@@ -120,3 +121,13 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
     if read.rotation:
         result.warnings.append(f"page was rotated {read.rotation} degrees; read upright")
     return result
+
+
+def _redactions(image: Image.Image, dpi: float, options: ocr.OcrOptions,
+                warnings: list[str]) -> dict[str, Any]:
+    """Redaction boxes on the OCR rendering, with the exemption labels read inside them."""
+    try:
+        return redactions.detect(image, dpi, box_labels.from_ocr(options))
+    except OcrFailedError as exc:
+        warnings.append(f"exemption labels in redaction boxes not read: {exc.message}")
+        return redactions.detect(image, dpi)

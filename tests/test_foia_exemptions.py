@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from archive import annotate
 from archive.foia import exemptions
 
 
@@ -19,6 +20,8 @@ from archive.foia import exemptions
     ("[b](6)", ["(b)(6)"]),
     ("(b}(6): (b)(7}(C)", ["(b)(6)", "(b)(7)(C)"]),  # braces for parentheses
     ("(b)(6);(b)(7)(C)", ["(b)(6)", "(b)(7)(C)"]),
+    ("(b)(6) (b)(7)(C)", ["(b)(6)", "(b)(7)(C)"]),  # the second "(b)" is not a subpart
+    ("(b)(6)\n(b)(7)(C)", ["(b)(6)", "(b)(7)(C)"]),
     ("Sathya Silva <(b)(6) >", ["(b)(6)"]),
     ("B(b)(6) >;", ["(b)(6)"]),  # a stray letter glued to the label
     ("(b)(S)", ["(b)(5)"]),  # OCR's S for 5 inside parentheses
@@ -65,3 +68,20 @@ def test_index_keys_turn_back_into_labels() -> None:
         assert exemptions.label(exemptions.key(label)) == label
     assert exemptions.label("b10") is None and exemptions.label("b7g") is None
     assert exemptions.label("<b6>") is None and exemptions.label("") is None
+
+
+def test_labels_read_in_boxes_join_the_page_and_replace_misreadings_there() -> None:
+    # the page OCR read the white-on-black "(b)(5)" in the box as "(b)(9)"; the box's own
+    # reading says (b)(5); the "(b)(7)(C)" stamp outside any box stays, the citation doesn't
+    words = [[72, 100, 200, 112, "Withheld"], [205, 100, 260, 112, "under"],
+             [265, 100, 330, 112, "552(b)(4)."],
+             [72, 130, 110, 142, "(b)(9)"], [72, 160, 120, 172, "(b)(7)(C)"]]
+    text = "Withheld under 552(b)(4).\n(b)(9)\n(b)(7)(C)"
+    boxes = {"boxes": [[70, 128, 540, 150], [300, 300, 400, 320]],
+             "fills": ["black", "black"], "labels": [["(b)(5)"], []]}
+    assert annotate.page_exemptions(text, words, boxes) == ["(b)(7)(C)", "(b)(5)"]
+    notes = annotate.text_annotations(text, words, 612, 792, boxes)
+    assert notes["exemption_keys"] == ["b7c", "b5"]
+    unread = {"boxes": boxes["boxes"], "labels": [[], []]}  # no box label: the text decides
+    assert annotate.page_exemptions(text, words, unread) == ["(b)(9)", "(b)(7)(C)"]
+    assert annotate.page_exemptions(text, words, {}) == ["(b)(9)", "(b)(7)(C)"]

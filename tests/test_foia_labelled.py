@@ -3,7 +3,8 @@
 The floors are the figures measured when the detectors were written (bench/foia_detection.py
 prints the full table, including the Chicago and court pages read from ../shared); a change
 that lowers them fails here. Only the committed public-domain pages are scored, from the
-cached OCR, so no OCR runs.
+cached OCR, so no page OCR runs; only the labels inside redaction boxes are read afresh
+(one short tesseract call per page, ~7 s in all).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from archive import annotate, extract
+from archive import annotate, extract, ocr
 from archive.config import Settings
-from archive.foia import redactions
-from tests.conftest import REPO, RESOURCES
+from archive.foia import box_labels, redactions
+from tests.conftest import REPO, RESOURCES, needs_tesseract
 
 LABELLED = RESOURCES / "labelled"
 LABELS = json.loads((LABELLED / "labels.json").read_text())["pages"]
@@ -89,3 +90,31 @@ def test_redaction_counts_on_ntsb_scans(label: dict, settings: Settings) -> None
     truth = label["redactions"]
     assert (count > 0) == (truth > 0)
     assert truth * 0.45 <= count <= truth  # touching boxes merge; nothing is invented
+
+
+@pytest.mark.ocr
+@needs_tesseract
+def test_exemption_labels_read_in_the_boxes_of_ntsb_scans(settings: Settings) -> None:
+    # The page OCR alone: precision 0.77, recall 0.63 on these pages (5 read as 9, labels
+    # missed); with the boxes read one by one at the scan's resolution, as the worker does:
+    # 0.97 and 0.86 (37 right, 1 wrong, 6 missed: labels cut in half by their own box).
+    reader = box_labels.from_ocr(ocr.OcrOptions(lang=ocr.usable_lang("eng")))
+    tp = fp = fn = 0
+    for label in COMMITTED:
+        path = REPO / label["path"]
+        kind = "pdf" if path.suffix == ".pdf" else "image"
+        doc = extract.open_document(path, kind, settings)
+        try:
+            page = doc[label["page"] - 1]
+            dpi = extract.ocr_resolution(page, kind, settings.ocr_dpi,
+                                         settings.ocr_upsample_below)[0]
+            image, used = extract.render_page(page, dpi, settings.max_image_pixels)
+        finally:
+            doc.close()
+        cached = OCR[f"{label['file']}#{label['page']}"]
+        notes = annotate.text_annotations(cached["text"], cached["words"], cached["width"],
+                                          cached["height"], redactions.detect(image, used, reader))
+        truth, found = set(label["exemptions"]), set(notes["exemptions"])
+        tp, fp, fn = tp + len(truth & found), fp + len(found - truth), fn + len(truth - found)
+    precision, recall = _precision_recall(tp, fp, fn)
+    assert precision >= 0.95 and recall >= 0.8, (tp, fp, fn)

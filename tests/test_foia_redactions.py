@@ -1,4 +1,5 @@
-"""Redaction boxes on page images: synthetic pages, a real NTSB scan, Chicago scans."""
+"""Redaction boxes on page images: black boxes and labelled white ones, synthetic pages, real NTSB
+scans (and one derived with white boxes), Chicago scans, and their exemption labels."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pymupdf
 import pytest
 from PIL import Image, ImageDraw
 
-from archive import extract
+from archive import extract, ocr
 from archive.config import Settings
-from archive.foia import redactions
-from tests.conftest import CORPUS, RESOURCES, needs_corpus, text_image
+from archive.foia import box_labels, frames, redactions
+from tests.conftest import CORPUS, RESOURCES, _font, needs_corpus, needs_tesseract, text_image
 
 
 def _render(path: Path, page_no: int, dpi: int, settings: Settings) -> Image.Image:
@@ -91,3 +92,135 @@ def test_worker_records_redactions_for_text_pages(tmp_path: Path, settings: Sett
     assert result.annotations["redactions"]["count"] == 1
     assert result.annotations["redactions"]["boxes"][0] == pytest.approx([100, 400, 400, 430],
                                                                           abs=2)
+
+
+def _outlined_page() -> Image.Image:
+    """A 150-dpi page: two labelled white boxes among the text, and the look-alikes that
+    are not redactions: a table with a label in a cell, an empty box, a check box, and a
+    framed paragraph.
+    """
+    image = text_image(["From: Jane Doe", "Subject: Sally port", "Dear colleague,",
+                        "The detainee was released at the front door."] * 3)
+    draw = ImageDraw.Draw(image)
+    font = _font(30)
+    draw.rectangle((600, 120, 900, 162), outline=0, width=2)  # over a word, in a line
+    draw.text((615, 125), "(b)(6)", fill=0, font=font)
+    draw.rectangle((110, 1000, 1150, 1150), outline=0, width=3)  # over a paragraph
+    draw.text((125, 1010), "(b)(5)", fill=0, font=font)
+    for y in range(1200, 1410, 50):  # a table, "(b)(6)" in a cell
+        draw.line((110, y, 1150, y), fill=0, width=2)
+    for x in (110, 400, 800, 1150):
+        draw.line((x, 1200, x, 1400), fill=0, width=2)
+    draw.text((120, 1210), "(b)(6)", fill=0, font=font)
+    draw.rectangle((900, 880, 1100, 930), outline=0, width=2)  # an empty form field
+    draw.rectangle((1000, 300, 1020, 320), outline=0, width=2)  # a check box
+    draw.rectangle((100, 1440, 1160, 1620), outline=0, width=2)  # a framed paragraph
+    for i, line in enumerate(["[CAUTION] This email originated outside the agency.",
+                              "Do not click links or open attachments unless you",
+                              "recognize the sender and know the content is safe."]):
+        draw.text((120, 1450 + 50 * i), line, fill=0, font=font)
+    return image
+
+
+def test_outlined_boxes_must_stand_alone_and_hold_a_label_at_most() -> None:
+    found = frames.find(_outlined_page(), 150)
+    assert found == [pytest.approx([288.0, 57.6, 432.5, 78.2], abs=1.5),
+                     pytest.approx([52.8, 480.0, 552.5, 552.5], abs=1.5)]
+
+
+def test_an_outlined_box_is_a_redaction_only_when_labelled() -> None:
+    image = _outlined_page()
+    calls = []
+
+    def scripted(image: Image.Image, dpi: float, boxes: list, inverted: list) -> list:
+        calls.append([bool(dark) for dark in inverted])
+        return [["(b)(5)"] if box[1] > 400 and not dark else [] for box, dark
+                in zip(boxes, inverted, strict=True)]
+
+    found = redactions.detect(image, 150, scripted)
+    assert calls == [[False, False]]  # both frames go to the reader, no black box
+    assert found["count"] == 1 and found["fills"] == ["white"]
+    assert found["labels"] == [["(b)(5)"]]
+    assert found["boxes"][0] == pytest.approx([52.8, 480.0, 552.5, 552.5], abs=1.5)
+    assert 0.07 < found["area"] < 0.09
+    assert redactions.detect(image, 150)["count"] == 0  # without a reader: black boxes only
+
+
+@pytest.mark.ocr
+@needs_tesseract
+def test_white_boxes_on_a_real_scan(settings: Settings) -> None:
+    # scan_ntsb_12-rzcommu_1-058 with its six black boxes turned white with a border
+    path = RESOURCES / "DERIVED_whiteboxes_ntsb_12-rzcommu_1-058.pdf"
+    reader = box_labels.from_ocr(ocr.OcrOptions(lang=ocr.usable_lang("eng")))
+    for dpi in (150, 300):
+        found = redactions.detect(_render(path, 1, dpi, settings), dpi, reader)
+        assert found["fills"] == ["white"] * 6  # not the broken-image icon's frame
+        assert found["labels"] == [["(b)(6)"], ["(b)(6)"], ["(b)(5)"], ["(b)(6)"], ["(b)(6)"],
+                                   ["(b)(5)", "(b)(6)"]]
+        assert 0.25 < found["area"] < 0.32
+
+
+@pytest.mark.ocr
+@needs_tesseract
+def test_labels_inside_black_boxes_are_read(settings: Settings) -> None:
+    reader = box_labels.from_ocr(ocr.OcrOptions(lang=ocr.usable_lang("eng")))
+    image = _render(RESOURCES / "scan_ntsb_12-rzcommu_1-058.pdf", 1, 150, settings)
+    started = time.perf_counter()
+    found = redactions.detect(image, 150, reader)
+    elapsed = time.perf_counter() - started
+    assert found["fills"] == ["black"] * 5
+    assert found["labels"][-1] == ["(b)(5)", "(b)(6)"]  # the large block's two labels
+    assert sorted({label for labels in found["labels"] for label in labels}) == [
+        "(b)(5)", "(b)(6)"]
+    assert elapsed < 2.0  # one tesseract call for all the boxes (~0.2 s)
+
+
+@needs_corpus
+@pytest.mark.corpus
+@pytest.mark.parametrize(("folder", "name", "page_no"), [
+    ("foia_pdfs/chicago_pd_foia", "CCSO_FOIA1505_Money_Laundering_Redacted.pdf", 1),  # table
+    ("foia_pdfs/chicago_pd_foia", "CPD_15-4684correction.pdf", 1),  # stamps, handwriting
+    ("foia_pdfs/chicago_pd_foia", "CPD_FOIA15-6955REDACTED.PDF", 18),
+    ("foia_pdfs/chicago_pd_foia", "CPD_FOIA15-7385.PDF", 26),
+    ("odd_pdfs/redaction", "x-ray__no_bad_redactions.5.5.pdf", 4),  # framed grey panel
+    ("odd_pdfs/redaction", "x-ray__no_bad_redactions.5.5.pdf", 5),  # framed contents
+])
+def test_tables_forms_and_panels_are_not_white_boxes(settings: Settings, folder: str,
+                                                    name: str, page_no: int) -> None:
+    path = CORPUS / folder / name
+    doc = extract.open_document(path, "pdf", settings)
+    try:
+        page = doc[page_no - 1]
+        text, words = extract.text_layer(page)
+        dpi = redactions.TARGET_DPI
+        if extract.needs_ocr(page, text, words, settings.min_text_chars):
+            dpi = extract.ocr_resolution(page, "pdf", settings.ocr_dpi,
+                                         settings.ocr_upsample_below)[0]
+        image, used = extract.render_page(page, dpi, settings.max_image_pixels)
+    finally:
+        doc.close()
+    assert frames.find(image, used) == []
+
+
+def test_worker_reads_white_box_labels_from_the_text_layer(tmp_path: Path,
+                                                           settings: Settings) -> None:
+    from archive import worker
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    page.insert_textbox(pymupdf.Rect(72, 72, 540, 200), "The named officer " * 20, fontsize=11)
+    page.draw_rect(pymupdf.Rect(100, 220, 400, 245), color=(0, 0, 0), fill=(0, 0, 0))
+    page.draw_rect(pymupdf.Rect(100, 300, 300, 322), color=(0, 0, 0), width=1)
+    page.insert_text((106, 315), "(b)(6)", fontsize=10)
+    for y in (400, 425, 450):  # a table with a label in a cell
+        page.draw_line((72, y), (540, y), width=1)
+    for x in (72, 300, 540):
+        page.draw_line((x, 400), (x, 450), width=1)
+    page.insert_text((80, 417), "(b)(6)", fontsize=10)
+    path = tmp_path / "drawn.pdf"
+    doc.save(path)
+    result = worker.read_page(path, "pdf", "x", 1, settings, "never", "")
+    found = result.annotations["redactions"]
+    assert found["count"] == 2 and found["fills"] == ["black", "white"]
+    assert found["labels"] == [[], ["(b)(6)"]]
+    assert found["boxes"][1] == pytest.approx([100, 300, 300, 322], abs=2)

@@ -88,3 +88,12 @@ def test_real_released_scans_are_read(resources, name: str, phrases: list[str]) 
     for phrase in phrases:
         assert phrase in text
     assert page.words and all(0 <= w[0] < w[2] <= page.width + 1 for w in page.words)
+
+
+def test_a_character_whitelist_limits_what_is_read() -> None:
+    image = text_image(["Withheld (b)(6) and (b)(7)(C)"])
+    plain = ocr.read_once(image, _options(psm=11))
+    assert "Withheld" in plain.text
+    limited = ocr.read_once(image, _options(psm=11, chars="()b0123456789ABCDEF"))
+    assert "(b)(6)" in limited.text and "(b)(7)(C)" in limited.text
+    assert set(limited.text) <= set("()b0123456789ABCDEF \n")

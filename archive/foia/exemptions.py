@@ -21,10 +21,12 @@ SUBPARTS = "ABCDEF"
 
 _OPEN = r"[\(\[\{]"
 _CLOSE = r"[\)\]\}]"
-# (b)(6), (b) (6), [b](6), (b)(7)(c), (6)(6), b)(6), B(b)(6) ... : parenthesised forms.
+# (b)(6), (b) (6), [b](6), (b)(7)(c), (6)(6), b)(6), B(b)(6) ... : parenthesised forms. A
+# "(b)" right after a label is the next label's start, not a subpart: (b)(6) (b)(7)(C).
 _PAREN = re.compile(
     rf"(?<![A-Za-z0-9]){_OPEN}?\s?(?:b|6(?={_CLOSE}\s?{_OPEN}))\s?{_CLOSE}\s?{_OPEN}\s?"
-    rf"([1-9SG])\s?{_CLOSE}(?:\s?{_OPEN}\s?([a-fA-F])\s?{_CLOSE})?"
+    rf"([1-9SG])\s?{_CLOSE}"
+    rf"(?:\s?{_OPEN}\s?([a-fA-F])\s?{_CLOSE}(?!\s?{_OPEN}\s?[1-9SG]\s?{_CLOSE}))?"
 )
 # b6, B6, b7c, b 7 C, (b)6, b(6): compact forms, which must stand alone as a token.
 _COMPACT = re.compile(

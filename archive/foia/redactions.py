@@ -1,9 +1,10 @@
-"""Redaction boxes on a page image: large solid dark rectangles, counted and measured.
+"""Redaction boxes on a page image: large solid dark rectangles, and white boxes outlined by a
+thin border that carry an exemption label; counted, measured and labelled.
 
-numpy is used (and only here and in duplicates.py) because the test is over every pixel of
-every page: a 72-dpi letter page is ~500,000 pixels, which pure Python would take about a
-second to visit, numpy a millisecond. The analysis runs at about 72 dpi (the image is
-box-averaged down first), on a grid of 4-point cells:
+numpy is used (here, in frames.py and box_labels.py, and in duplicates.py) because the test
+is over every pixel of every page: a 72-dpi letter page is ~500,000 pixels, which pure
+Python would take about a second to visit, numpy a millisecond. Black boxes are found at
+about 72 dpi (the image is box-averaged down first), on a grid of 4-point cells:
 
 1. a cell is *solid* when at least 70 % of its pixels are dark; printed text, even bold,
    rarely fills half a cell, a black box fills all of it;
@@ -14,9 +15,11 @@ box-averaged down first), on a grid of 4-point cells:
    points, is mostly ink inside, and is not a dark strip along the scanner's edge;
 4. each box's edges are refined at pixel level.
 
-Plain white boxes with a border are not detected: on forms they cannot be told apart from
-empty cells without a label. A page is *withheld in full* when boxes cover at least half
-of it.
+White boxes with a thin border are found by `archive.foia.frames`, and kept only when an
+exemption label is read inside them: an empty one cannot be told apart from a form's empty
+field. Labels are read by a `LabelReader` (`archive.foia.box_labels`: OCR of the boxes, or
+the text layer's words in them); without one, only black boxes are found, unlabelled. A
+page is *withheld in full* when boxes cover at least half of it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from archive.foia import frames
+from archive.foia.box_labels import LabelReader
 
 TARGET_DPI = 72
 CELL = 4  # pixels at TARGET_DPI, i.e. points
@@ -43,24 +49,41 @@ def analysis_dpi(dpi: int) -> int:
     return max(1, round(dpi / TARGET_DPI))
 
 
-def detect(image: Image.Image, dpi: float) -> dict[str, Any]:
-    """Find redaction boxes on a page image rendered at `dpi`.
+def detect(image: Image.Image, dpi: float,
+           read_labels: LabelReader | None = None) -> dict[str, Any]:
+    """Find redaction boxes on a page image rendered at `dpi`, and their labels.
+
+    Args:
+        image: the page.
+        dpi: its resolution.
+        read_labels: reads the exemption labels inside boxes; without it, only black boxes
+            are found and none is labelled.
 
     Returns:
         {"count": int, "area": fraction of the page covered (0..1, 3 decimals),
-         "boxes": [[x0, y0, x1, y1], ...] in PDF points, "full": withheld in full}.
+         "boxes": [[x0, y0, x1, y1], ...] in PDF points, top to bottom,
+         "fills": ["black" | "white", ...] and "labels": [["(b)(6)", ...], ...], one per
+         box, "full": withheld in full}.
     """
     gray = image.convert("L")
     factor = analysis_dpi(int(dpi))
-    if factor > 1:
-        gray = gray.reduce(factor)
+    small = gray.reduce(factor) if factor > 1 else gray
     scale = 72.0 / (dpi / factor)  # points per analysed pixel
-    dark = np.asarray(gray) < DARK
-    boxes = [_to_points(b, scale) for b in _boxes(dark, max(1, round(CELL / scale)))]
+    dark = np.asarray(small) < DARK
+    black = [_to_points(b, scale) for b in _boxes(dark, max(1, round(CELL / scale)))]
+    white = frames.find(gray, dpi) if read_labels else []
+    labels = read_labels(gray, dpi, black + white, [True] * len(black) + [False] * len(white)) \
+        if read_labels else [[] for _ in black]
+    found = [(box, "black", labels[i]) for i, box in enumerate(black)]
+    found += [(box, "white", labels[len(black) + i]) for i, box in enumerate(white)
+              if labels[len(black) + i]]  # an outlined box is a redaction if labelled
+    found.sort(key=lambda f: (f[0][1], f[0][0]))
     page_area = dark.shape[0] * dark.shape[1] * scale * scale
-    covered = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in boxes)
+    covered = sum((x1 - x0) * (y1 - y0) for (x0, y0, x1, y1), _, _ in found)
     area = round(min(1.0, covered / page_area), 3) if page_area else 0.0
-    return {"count": len(boxes), "area": area, "boxes": boxes, "full": area >= FULL_PAGE}
+    return {"count": len(found), "area": area, "boxes": [f[0] for f in found],
+            "fills": [f[1] for f in found], "labels": [f[2] for f in found],
+            "full": area >= FULL_PAGE}
 
 
 def _to_points(box: tuple[int, int, int, int], scale: float) -> list[float]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuild the two DERIVED test resources from public-domain NTSB files in this repo.
+"""Rebuild the three DERIVED test resources from public-domain NTSB files in this repo.
 
     DERIVED_truncated60_ntsb_12-rzcommu_1-058.pdf
         the first 60 % of the bytes (floor) of scan_ntsb_12-rzcommu_1-058.pdf:
@@ -9,6 +9,11 @@
         90 degrees clockwise in the pixels (text runs top to bottom) on a landscape
         page, and NO /Rotate: like a sheet fed sideways through the scanner. Only
         orientation detection (e.g. Tesseract OSD) can put it upright.
+    DERIVED_whiteboxes_ntsb_12-rzcommu_1-058.pdf
+        scan_ntsb_12-rzcommu_1-058.pdf with each of its six black redaction boxes turned
+        into a white box with a thin dark border: the pixels inside each box are inverted
+        (so its white "(b)(6)" label becomes black on white) and a 2-pixel border is drawn
+        on the box's edge, as agencies that redact with outlined white boxes do.
 
 Deterministic (no dates, no /ID, fixed JPEG settings). Needs PyMuPDF and Pillow.
 Run from anywhere:  python tests/resources/make_derived.py
@@ -20,7 +25,7 @@ import io
 from pathlib import Path
 
 import pymupdf
-from PIL import Image
+from PIL import Image, ImageDraw, ImageOps
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -41,21 +46,48 @@ def sideways() -> Path:
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=50, optimize=True, dpi=(150, 150))
 
+    return _scan_pdf(buf.getvalue(), (792, 612),  # landscape Letter, no /Rotate
+                     "DERIVED test file: NTSB 01-rzcommu_1-019 page 1 scanned sideways",
+                     HERE / "DERIVED_sideways_ntsb_01-rzcommu_1-019.pdf")
+
+
+def _scan_pdf(jpeg: bytes, size: tuple[int, int], title: str, out: Path) -> Path:
+    """A one-page PDF of a gray JPEG scan filling the page, with fixed metadata."""
     doc = pymupdf.open()
-    page = doc.new_page(width=792, height=612)  # landscape Letter, no /Rotate
-    xref = page.insert_image(page.rect, stream=buf.getvalue())
+    page = doc.new_page(width=size[0], height=size[1])
+    xref = page.insert_image(page.rect, stream=jpeg)
     doc.xref_set_key(xref, "ColorSpace", "/DeviceGray")  # MuPDF would tag it ICC-based
     doc.set_metadata({
-        "title": "DERIVED test file: NTSB 01-rzcommu_1-019 page 1 scanned sideways",
-        "author": "", "subject": "", "keywords": "",
+        "title": title, "author": "", "subject": "", "keywords": "",
         "creator": "tests/resources/make_derived.py", "producer": "PyMuPDF",
         "creationDate": "", "modDate": "",
     })
-    out = HERE / "DERIVED_sideways_ntsb_01-rzcommu_1-019.pdf"
     doc.save(out, garbage=4, deflate=True, no_new_id=True)
     return out
 
 
+# The six black boxes of scan_ntsb_12-rzcommu_1-058.pdf, in pixels of its 150-dpi image
+# (x0, y0, x1, y1, exclusive), measured as the rows and columns more than half dark.
+NTSB_058_BOXES = [(399, 207, 557, 229), (399, 240, 561, 262), (434, 479, 871, 511),
+                  (147, 719, 299, 746), (146, 748, 350, 768), (145, 947, 1191, 1498)]
+
+
+def white_boxes() -> Path:
+    src = pymupdf.open(HERE / "scan_ntsb_12-rzcommu_1-058.pdf")
+    xref = src[0].get_images()[0][0]
+    img = Image.open(io.BytesIO(src.extract_image(xref)["image"])).convert("L")
+    draw = ImageDraw.Draw(img)
+    for x0, y0, x1, y1 in NTSB_058_BOXES:
+        img.paste(ImageOps.invert(img.crop((x0, y0, x1, y1))), (x0, y0))
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=40, width=2)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=60, optimize=True, dpi=(150, 150))
+
+    return _scan_pdf(buf.getvalue(), (612, 792),
+                     "DERIVED test file: NTSB 12-rzcommu_1-058 with white redaction boxes",
+                     HERE / "DERIVED_whiteboxes_ntsb_12-rzcommu_1-058.pdf")
+
+
 if __name__ == "__main__":
-    for p in (truncated(), sideways()):
+    for p in (truncated(), sideways(), white_boxes()):
         print(f"wrote {p.name} ({p.stat().st_size} bytes)")
