@@ -53,14 +53,17 @@ def source(doc: LoadDocument, images: list[Path], sizes: list[int], hashes: list
 
     Args:
         doc: the document as the load files describe it.
-        images: its page images as stored under scans/, one per page.
+        images: its page images as stored under scans/, each once (a multi-page TIFF may
+            hold several of its pages).
         sizes: their sizes in bytes.
         hashes: their sha256 digests.
         given: how the report names it: the load file as given, and the Bates range.
     """
     digest = hashlib.sha256(b"archive-loadfile-v1\n")
-    for page, sha in zip(doc.pages, hashes, strict=True):
-        digest.update(f"{page.bates}\t{sha}\n".encode())
+    for page in doc.pages:
+        digest.update(f"{page.bates}\n".encode())
+    for sha in hashes:
+        digest.update(f"{sha}\n".encode())
     return SourceFile(path=images[0], given=given, sha256=digest.hexdigest(),
                       size=sum(sizes), kind=KIND)
 
@@ -124,11 +127,14 @@ def native_annotations(given: dict[str, Any]) -> dict[str, Any]:
 
 def page_bates(given: dict[str, Any], page_no: int, page_count: int) -> dict[str, Any]:
     """The Bates annotations of one page: from the .opt, or counted through the .dat's
-    BEGBATES-ENDBATES range when it spans exactly the document's pages."""
+    BEGBATES-ENDBATES range when it spans exactly the document's pages, or counted on from
+    the document's first number when its .opt gives one line for a multi-page image."""
     numbers = list(given.get("bates") or [])
     if not numbers and given.get("bates_range"):
         begin, end = given["bates_range"]
         numbers = _count_through(begin, end, page_count)
+    elif len(numbers) == 1 < page_count:
+        numbers = _count_on(numbers[0], page_count)
     if len(numbers) != page_count or not 1 <= page_no <= page_count:
         return {}
     printed = numbers[page_no - 1]
@@ -137,16 +143,19 @@ def page_bates(given: dict[str, Any], page_no: int, page_count: int) -> dict[str
     return {"bates": printed, "bates_keys": keys}
 
 
-def _count_through(begin: str, end: str, pages: int) -> list[str]:
-    """`ABC0001`..`ABC0003` for 3 pages; [] when the range does not fit the page count."""
-    first, last = _COUNTER.fullmatch(begin), _COUNTER.fullmatch(end)
-    if not first or not last or first.group(1) != last.group(1):
+def _count_on(begin: str, pages: int) -> list[str]:
+    """`ABC0001`, `ABC0002`, ... for `pages` pages; [] when `begin` ends in no digits."""
+    first = _COUNTER.fullmatch(begin)
+    if not first:
         return []
     prefix, digits = first.group(1), first.group(2)
-    start, stop = int(digits), int(last.group(2))
-    if stop - start + 1 != pages:
-        return []
-    return [f"{prefix}{n:0{len(digits)}d}" for n in range(start, stop + 1)]
+    return [f"{prefix}{n:0{len(digits)}d}" for n in range(int(digits), int(digits) + pages)]
+
+
+def _count_through(begin: str, end: str, pages: int) -> list[str]:
+    """`ABC0001`..`ABC0003` for 3 pages; [] when the range does not fit the page count."""
+    numbers = _count_on(begin, pages)
+    return numbers if numbers and numbers[-1] == end else []
 
 
 def image_paths(given: dict[str, Any], settings: Settings) -> list[Path]:
@@ -174,9 +183,10 @@ def probe(doc_id: str, given: dict[str, Any], settings: Settings) -> DocumentPro
         raise type(exc)(f"has a page image that cannot be used: {exc.message}") from exc
     result = DocumentProbe(page_count=pages, meta={
         "rendered": storage.home_relative(settings, dest), "hints": given})
-    if pages != len(images):
-        result.warnings.append(f"its {len(images)} page images hold {pages} pages; Bates "
-                               "numbers from the load file were not given to its pages")
+    if not page_bates(given, 1, pages):
+        result.warnings.append(f"its page images hold {pages} pages, but the load file "
+                               f"numbers {len(given.get('bates') or [])}; the pages were "
+                               "added without the load file's Bates numbers")
     result.meta.update(native_annotations(given))
     return result
 

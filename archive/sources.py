@@ -115,7 +115,7 @@ def _collect_load_set(found: loadfiles.LoadSet, root: Path, target: Path, out: C
                 "production folder; ask the producing party for it, then run `archive add` "
                 "again (the other documents were added)")))
             continue
-        images = [keep(p) for p in doc.images if p is not None]
+        images = [keep(p) for p in dict.fromkeys(p for p in doc.images if p is not None)]
         if images:
             source = bundles.source(doc, [i[0] for i in images], [i[1] for i in images],
                                     [i[2] for i in images], given=found.load_file.with_name(

@@ -254,3 +254,25 @@ def test_the_reading_room_shows_a_bound_document(added) -> None:  # type: ignore
         assert original.mimetype == "application/pdf"
         with pymupdf.open("pdf", original.data) as pdf:
             assert pdf.page_count == 2
+
+
+def test_a_multipage_tiff_listed_once_or_once_per_page_gets_a_bates_per_page(
+        settings: Settings, tmp_path: Path) -> None:
+    root = tmp_path / "PROD007"
+    (root / "IMAGES").mkdir(parents=True)
+    frames = [text_image([f"Frame {n}"], width=425, height=550) for n in (1, 2, 3)]
+    for name in ("XYZ000010.tif", "XYZ000020.tif"):
+        frames[0].save(root / "IMAGES" / name, save_all=True, append_images=frames[1:],
+                       dpi=(50, 50))
+    (root / "export.opt").write_text(
+        "XYZ000010,VOL1,IMAGES\\XYZ000010.tif,Y,,,3\n"  # one line for a 3-page image
+        "XYZ000020,VOL1,IMAGES\\XYZ000020.tif,Y,,,3\n"  # one line per page, same image
+        "XYZ000021,VOL1,IMAGES\\XYZ000020.tif,,,,\n"
+        "XYZ000022,VOL1,IMAGES\\XYZ000020.tif,,,,\n")
+    report = add_production([root], settings, production="Multipage TIFFs")
+    assert report.failed == [] and report.warnings == [] and len(report.added) == 2
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        stamps = sorted([json.loads(p["annotations"])["bates"] for p in catalog.pages(d["doc_id"])]
+                        for d in catalog.documents())
+    assert stamps == [["XYZ000010", "XYZ000011", "XYZ000012"],
+                      ["XYZ000020", "XYZ000021", "XYZ000022"]]
