@@ -174,9 +174,16 @@ class SearchResults:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The `search --json` contract."""
+        """The `search --json` contract, plus `facets`: matching pages by production slug,
+        by exemption label (`"(b)(7)(E)"`) and by redacted (`"yes"`/`"no"`)."""
+        from archive.foia.exemptions import label  # models stay free of imports otherwise
+
+        facets = {name: {(label(key) or key) if name == "exemption" else key: count
+                         for key, count in counts.items() if count and key is not None}
+                  for name, counts in self.facets.items()}
         return {
             "query": self.query,
             "total": self.total,
             "hits": [h.to_json() for h in self.hits],
+            "facets": facets,
         }

@@ -122,6 +122,9 @@ def test_facets_count_exemptions_per_production(home: Settings) -> None:
         results = search(searcher, "custody", home, production="ice-release-2")
     assert results.facets["exemption"] == {"b6": 3, "b7c": 3}
     assert results.facets["redacted"] == {"yes": 3}
+    facets = results.to_json()["facets"]  # `search --json` and /api/search
+    assert facets["exemption"] == {"(b)(6)": 3, "(b)(7)(C)": 3}
+    assert facets["production"] == {"ice-release-2": 3}
 
 
 def test_duplicates_across_releases_and_collapse(home: Settings) -> None:

@@ -136,7 +136,14 @@ def openapi_spec(server: str) -> dict[str, Any]:
                                       "hits": {"type": "array", "items": _HIT},
                                       "next": {"type": ["string", "null"],
                                                "description": "URL of the next page, "
-                                                              "same filters"}}},
+                                                              "same filters"},
+                                      "facets": {"type": "object", "description":
+                                                 "matching pages by production (slug), "
+                                                 "exemption (label) and redacted (yes/no)",
+                                                 "additionalProperties": {
+                                                     "type": "object",
+                                                     "additionalProperties": {
+                                                         "type": "integer"}}}}},
                                  "hits"),
                     "400": _json(_ERROR, "the query cannot be parsed or is over a limit"),
                 },
