@@ -174,13 +174,14 @@ def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: S
                 if pages:
                     doc, page_no = pages.popleft()
                     src = doc.source
-                    path, kind, ocr_mode = (src.path, src.kind, settings.ocr_mode)
-                    if doc.read_path:  # printed email: text; bound page images: scans
+                    path, kind, printed = src.path, src.kind, False
+                    if doc.read_path:  # printed email: its text; bound page images: scans
                         path, kind = doc.read_path, "pdf"
-                        ocr_mode = ocr_mode if src.kind == bundles.KIND else "never"
+                        printed = src.kind != bundles.KIND
                     future: Future[Any] = pool.schedule(
                         worker.read_page, timeout=page_timeout, args=(
-                            path, kind, src.doc_id, page_no, settings, ocr_mode, lang))
+                            path, kind, src.doc_id, page_no, settings,
+                            "never" if printed else settings.ocr_mode, lang, printed))
                     running[future] = (doc, page_no)
                 else:
                     doc = probes.popleft()

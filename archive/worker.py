@@ -79,8 +79,12 @@ def _document(path: Path, kind: str, settings: Settings):  # type: ignore[no-unt
 
 
 def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settings,
-              ocr_mode: str, lang: str) -> PageResult:
-    """Read one page (1-based): its text layer, or OCR where the text layer is not usable."""
+              ocr_mode: str, lang: str, printed: bool = False) -> PageResult:
+    """Read one page (1-based): its text layer, or OCR where the text layer is not usable.
+
+    A page the archive `printed` itself (a native email's) has only its text read: there
+    is nothing on its image to look for.
+    """
     extract.release_caches()  # what the previous page decoded
     doc = _document(path, kind, settings)
     page = doc[page_no - 1]
@@ -92,6 +96,8 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
     result = PageResult(doc_id=doc_id, page_no=page_no, text=text, words=words,
                         text_source="text" if text.strip() else "none",
                         width=width, height=height)
+    if printed:
+        return result
     if not use_ocr:
         image, dpi = extract.render_page(page, redactions.TARGET_DPI, settings.max_image_pixels)
         result.annotations["redactions"] = redactions.detect(image, dpi,

@@ -254,6 +254,9 @@ def test_an_email_and_its_attachments_become_linked_documents(settings: Settings
         notes = json.loads(catalog.page(parent["doc_id"], 1)["annotations"])
         assert notes["email"]["from"] == "Jörg Müller <j.mueller@agency.gov>"
         assert notes["record_date"] == "2017-03-21"
+        assert "redactions" not in notes  # the archive printed it: no image to search
+        memo = next(k for k in kids if k["kind"] == "pdf")
+        assert "redactions" in json.loads(catalog.page(memo["doc_id"], 1)["annotations"])
         rendered, kind = storage.readable_path(settings, parent)
         assert kind == "pdf" and rendered == storage.derived_pdf(settings, parent["doc_id"])
         with pymupdf.open(rendered) as pdf:  # a text layer, and nothing to fetch or run
