@@ -21,6 +21,10 @@ from tests.conftest import needs_tesseract, text_image
     ("ABC0000123", "ABC", "0000123"),
     ("CPD 000123", "CPD", "000123"),
     ("RECON-000001", "RECON", "000001"),
+    ("ICE 2019-ICLI-00003-022455", "ICE 2019-ICLI-00003", "022455"),  # agency before the year
+    ("DOI0001234", "DOI", "0001234"),  # a prefix of digit look-alikes, not "0010001234"
+    ("O1G032604", "OIG", "032604"),  # OCR's 1 for I
+    ("DO10012420", "DOI", "0012420"),  # OCR's 1 for the prefix's last I
 ])
 def test_parse(printed: str, prefix: str, counter: str) -> None:
     found = bates.parse(printed)
@@ -29,7 +33,11 @@ def test_parse(printed: str, prefix: str, counter: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["Page 000123", "FOIA 2019", "NJ 07452", "Chicago, IL 60653",
-                                  "Document: 00117684624", "FORM 1234", "sally port"])
+                                  "Document: 00117684624", "FORM 1234", "sally port",
+                                  "Page 3 of 10", "15-002740", "Case 15-002740",
+                                  "(202) 314-6290", "CHECK 0012345", "Check No. 0012345",
+                                  "JOB 0014", "Inv X00222011", "PLUS 02-02157875",
+                                  "ONLY 2019-0001234", "OO12345", "IW0i06"])
 def test_not_bates(text: str) -> None:
     assert bates.parse(text) is None
 
@@ -44,6 +52,13 @@ def test_keys_are_punctuation_free_and_include_suffixes() -> None:
     parsed = [bates.parse(f"2019-ICLI-00003 {n:06d}") for n in (22449, 22450, 22455, 22461)]
     keys = [b.key for b in parsed if b is not None]
     assert len(keys) == 4 and keys == sorted(keys)
+
+
+def test_look_alikes_are_read_as_the_run_needs_them() -> None:
+    assert bates.normalize("2019-ICL1-00003-O13132") == "2019ICLI00003013132"
+    assert bates.normalize("O1G032604") == bates.normalize("OIG-032604") == "OIG032604"
+    assert bates.normalize("D0I0012420") == bates.normalize("DO10012420") == "DOI0012420"
+    assert bates.normalize("ABC1100000") == "ABC1100000"
 
 
 def _word(x0: float, y0: float, text: str) -> list:
@@ -64,6 +79,18 @@ def test_find_prefers_the_bottom_stamp_and_ignores_court_headers() -> None:
     words = [*header, _word(450, 770, "DHS-000123")]
     found = bates.find(words, 612, 792)
     assert found is not None and found.key == "DHS000123"
+
+
+def test_find_reads_a_stamp_apart_from_the_footer_on_its_line() -> None:
+    # the footer's last word must not be taken for the agency before "2019-..."
+    footer = [_word(72, 760, "CHICAGO"), _word(140, 760, "POLICE"), _word(196, 760, "DEPT")]
+    stamp = [_word(400, 760, "2019-ICLI-00003"), _word(525, 760, "022454")]
+    found = bates.find([*footer, *stamp], 612, 792)
+    assert found is not None and found.printed == "2019-ICLI-00003 022454"
+    top = [_word(300, 20, "ORDER"), _word(350, 20, "ICE"), _word(382, 20, "2019-ICLI-00003"),
+           _word(507, 20, "022454")]  # a stamp at the top, a legend beside it
+    found = bates.find(top, 612, 792)
+    assert found is not None and found.printed == "ICE 2019-ICLI-00003 022454"
 
 
 @needs_tesseract

@@ -1,9 +1,14 @@
 """Bates numbers: the prefix and zero-padded counter stamped in a page's top or bottom margin.
 
-Found from word positions: the words in the outer margins are grouped into lines, and a
-line's run of tokens that reads PREFIX + COUNTER (`DHS-000123`, `2019-ICLI-00003 022454`,
-`ICE 2019-ICLI-00003-022455`, `ABC0000123`) is taken. OCR spacing is tolerated
-(`2019-ICLI-00003 -022454`).
+Found from word positions: the words in the outer margins are grouped into lines by
+their boxes, a line is cut into phrases at wide gaps (a stamp shares its line with page
+footers, letterheads and legends), and a phrase's run of tokens that reads PREFIX + COUNTER
+(`DHS-000123`, `2019-ICLI-00003 022454`, `ICE 2019-ICLI-00003-022455`, `ABC0000123`) is
+taken. OCR spacing is tolerated (`2019-ICLI-00003 -022454`), and so are its look-alikes:
+O/0 and I/1 are read as the run needs them (`O1G032604` is `OIG032604`, `ICL1` is `ICLI`,
+`DO10012420` is `DOI0012420`). Measured on real scans stamped as producing parties do
+(bench/bates_stamps.py): the misses left are stamps that OCR cannot read (drawn over
+handwriting, or letters misread as other letters).
 
 Stored three ways:
 - *printed*: as on the page, spaces squeezed (`2019-ICLI-00003 -022454`);
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from statistics import median
 
 from archive.models import Word
 
@@ -28,14 +34,18 @@ MARGIN = 0.12  # fraction of the page height, top and bottom, where stamps are l
 # A group: alphanumeric runs joined by - _ . (OCR may put a space beside the hyphen).
 _GROUP = re.compile(r"[A-Za-z0-9]+(?:[ ]?[-_.][ ]?[A-Za-z0-9]+)*")
 _SPLIT = re.compile(r"[ ]?[-_.][ ]?")
-_TRAILING_DIGITS = re.compile(r"^([A-Za-z][A-Za-z0-9]*?[A-Za-z])(\d{4,10})$")
 _NOT_PREFIX = {"PAGE", "PAGES", "PG", "NO", "NUMBER", "CASE", "DOCUMENT", "DOC", "ID", "TEL",
                "FAX", "PHONE", "ROOM", "SUITE", "BOX", "ZIP", "FORM", "REV", "DATE",
                "FILED", "ENTRY", "DKT", "DOCKET", "PO", "OMB", "EXT", "USC", "FOIA",
+               "CHECK", "CHK", "CK", "INVOICE", "INV", "ACCT", "ACCOUNT", "REF", "RECEIPT",
+               "ORDER", "TICKET", "SERIAL", "JOB", "ITEM", "UNIT", "BADGE", "STAR", "RD", "CB",
+               "IR", "VOID",  # check, invoice and account numbers; police report numbers
                "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "IA",
                "IL", "IN", "KS", "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT",
                "NC", "ND", "NE", "NH", "NJ", "NM", "NV", "NY", "OH", "OK", "OR", "PA", "RI",
                "SC", "SD", "TN", "TX", "UT", "VA", "VT", "WA", "WI", "WV", "WY"}  # zip codes
+# Words of a confidentiality legend that may stand just before a number beginning with digits.
+_LEGEND = {"ONLY", "ORDER", "AEO", "USE", "TO", "OF", "COPY", "DRAFT", "SEAL"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,23 +70,67 @@ class Bates:
 
 def normalize(value: str) -> str:
     """The comparison form of a Bates number: uppercase letters and digits only, with OCR's
-    letters for digits (`O0003` -> `00003`) put right in runs that are mostly digits.
+    look-alikes put right (see `repair`): `O0003` -> `00003`, `ICL1` -> `ICLI`.
     """
     segments = re.split(r"[^A-Za-z0-9]+", value.upper())
     return "".join(repair(s) for s in segments)
 
 
 _AS_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1"})
+_AS_LETTER = str.maketrans({"0": "O", "1": "I"})
+_NUMERIC = re.compile(r"[0-9OQDIL]+")
 
 
 def repair(segment: str) -> str:
-    """A mostly-digit segment with OCR's look-alike letters read as digits."""
-    digits = sum(c.isdigit() for c in segment)
-    if digits and digits * 2 >= len(segment):
-        fixed = segment.upper().translate(_AS_DIGIT)
+    """One run of letters and digits with OCR's look-alikes read as the run needs them.
+
+    A prefix run on a counter (`DOI0001234`, OCR's `O1G032604`) keeps its letters
+    (`DOI`, `OIG`) and gets digits in its counter; a run mostly of digits gets digits
+    (`O0003` -> `00003`); a word mostly of letters gets letters (`ICL1` -> `ICLI`).
+    """
+    split = split_counter(segment)
+    if split is not None:
+        return (split[0] + split[1]).upper()
+    upper = segment.upper()
+    digits = sum(c.isdigit() for c in upper)
+    if digits and digits * 2 >= len(upper):
+        fixed = upper.translate(_AS_DIGIT)
         if fixed.isdigit():
             return fixed
+    letters = len(upper) - digits
+    if digits and letters >= 2 and letters > digits:
+        fixed = upper.translate(_AS_LETTER)
+        if fixed.isalpha():
+            return fixed
     return segment
+
+
+def split_counter(run: str) -> tuple[str, str] | None:
+    """A run that is a letter prefix written on its counter, as (prefix, counter) put right.
+
+    The counter is the longest tail after two or more characters that starts with a digit
+    and holds only digits and (a few) look-alikes; the prefix must read as letters, most of
+    them printed as letters (`D0I` -> `DOI`). OCR's 1 for a prefix's last I before a
+    zero-padded counter is moved back (`DO10012420` -> `DOI`, `0012420`).
+    """
+    upper = run.upper()
+    start = next((i for i in range(2, len(upper) - 3)
+                  if upper[i].isdigit() and _NUMERIC.fullmatch(upper, i)), None)
+    if start is None:
+        return None
+    if upper.startswith("10", start):
+        start += 1
+    counter = upper[start:]
+    digits = sum(c.isdigit() for c in counter)
+    if digits < 4 or (len(counter) - digits) * 4 > len(counter):
+        return None
+    head = run[:start]
+    fixed = head.translate(_AS_LETTER)
+    letters = sum(c.isalpha() for c in head)
+    if not fixed.isalpha() or letters < (1 if len(head) >= 3 else 2) or \
+            set(fixed.upper()) <= {"O", "Q"}:
+        return None  # "X0022201" is not "XO" + a counter; "OO12345" is all counter
+    return fixed, counter.translate(_AS_DIGIT)
 
 
 def parse(value: str) -> Bates | None:
@@ -91,62 +145,101 @@ def scan(line: str) -> list[Bates]:
     groups = list(_GROUP.finditer(line))
     found: list[Bates] = []
     for i, group in enumerate(groups):
-        segments = [repair(s) for s in _SPLIT.split(group.group())]
-        start = group.start()
-        if len(segments) >= 2 and segments[-1].isdigit():
-            counter = segments[-1]
-            prefix = group.group()[:len(group.group()) - len(counter)]
-        elif len(segments) == 1 and segments[0].isdigit() and i > 0 and \
-                line[groups[i - 1].end():start] == " ":
-            counter, prefix, start = segments[0], groups[i - 1].group(), groups[i - 1].start()
-        elif len(segments) == 1 and (split := _TRAILING_DIGITS.match(segments[0])):
-            prefix, counter = split.group(1), split.group(2)
+        runs = _SPLIT.split(group.group())
+        last = repair(runs[-1])
+        split = split_counter(runs[-1])
+        first = i  # the group the number starts in
+        if len(runs) >= 2 and last.isdigit():
+            counter = last
+        elif split is not None:
+            counter = split[1]
+        elif last.isdigit() and i > 0 and _spaced(line, groups[i - 1], group):
+            counter, first = last, i - 1  # "DEF 0012345", "2019-ICLI-00003 022454"
         else:
             continue
-        bates = _accept(line[start:group.end()], prefix.strip(" -_."), counter)
+        printed = line[groups[first].start():group.end()]
+        prefix = printed[:len(printed) - len(counter)].strip(" -_.")
+        if split is not None:
+            prefix = prefix[:len(prefix) - len(split[0])] + split[0]
+        if prefix[:1].isdigit() and first > 0 and _spaced(line, groups[first - 1], groups[first]) \
+                and _accept(printed, prefix, counter):
+            agency = repair(groups[first - 1].group())  # "ICE 2019-ICLI-00003-022455"
+            if re.fullmatch(r"[A-Z]{2,5}", agency) and agency not in _NOT_PREFIX | _LEGEND:
+                first -= 1
+                printed = line[groups[first].start():group.end()]
+                prefix = f"{agency} {prefix}"
+        bates = _accept(printed, prefix, counter)
         if bates is not None:
-            if found and line.startswith(found[-1].printed, start):
+            if found and line.startswith(found[-1].printed, groups[first].start()):
                 found.pop()  # "2019-ICLI-00003" then "2019-ICLI-00003 022454": keep the whole
             found.append(bates)
     return found
+
+
+def _spaced(line: str, left: re.Match[str], right: re.Match[str]) -> bool:
+    return line[left.end():right.start()] == " "
 
 
 def _accept(printed: str, prefix: str, counter: str) -> Bates | None:
     letters = re.sub(r"[^A-Za-z]", "", prefix)
     lower = sum(c.islower() for c in letters)
     first = _SPLIT.split(prefix)[0].upper()
-    if len(letters) < 2 or lower > 1 or first in _NOT_PREFIX or prefix.upper() in _NOT_PREFIX:
+    if len(letters) - lower < 2 or lower > 1 or first in _NOT_PREFIX or \
+            prefix.upper() in _NOT_PREFIX:
         return None
     if not 4 <= len(counter) <= 10 or not (counter.startswith("0") or len(counter) >= 6):
         return None  # a counter is zero-padded; "FORM 1234" and years are not Bates
     return Bates(printed=printed, prefix=prefix, counter=counter)
 
 
-def _lines(words: list[Word], height: float) -> list[tuple[float, str]]:
-    """Words in the top and bottom margins grouped into lines: (y, text) pairs."""
+def _phrases(words: list[Word], height: float) -> list[tuple[float, float, str]]:
+    """Words in the top and bottom margins as (y, x, text) phrases, top to bottom.
+
+    A word joins the line its box shares most height with (not merely the last word's
+    line: a stamp drawn beside a letterhead interleaves with it); a line is cut into phrases
+    where a wide gap parts its words, so a stamp is read apart from the footer or header
+    text it shares the line with.
+    """
     margin = [w for w in words if w[1] < height * MARGIN or w[3] > height * (1 - MARGIN)]
-    margin.sort(key=lambda w: ((w[1] + w[3]) / 2, w[0]))
     lines: list[list[Word]] = []
-    for word in margin:
-        mid = (word[1] + word[3]) / 2
-        if lines and abs(mid - (lines[-1][-1][1] + lines[-1][-1][3]) / 2) < max(
-                3.0, (word[3] - word[1]) * 0.6):
-            lines[-1].append(word)
-        else:
+    for word in sorted(margin, key=lambda w: (w[1] + w[3]) / 2):
+        shared = [(_shared(line, word), i) for i, line in enumerate(lines)]
+        best = max((pair for pair in shared if pair[0] > 0), default=None)
+        if best is None:
             lines.append([word])
-    out = []
+        else:
+            lines[best[1]].append(word)
+    phrases = []
     for line in lines:
         line.sort(key=lambda w: w[0])
-        out.append(((line[0][1] + line[0][3]) / 2, " ".join(str(w[4]) for w in line)))
-    return out
+        gap = 2.5 * median(w[3] - w[1] for w in line)
+        phrase, right = [line[0]], line[0][2]
+        for word in line[1:]:
+            if word[0] - right > gap:
+                phrases.append(_phrase(phrase))
+                phrase = []
+            phrase.append(word)
+            right = max(right, word[2])
+        phrases.append(_phrase(phrase))
+    return sorted(phrases)
+
+
+def _shared(line: list[Word], word: Word) -> float:
+    """How far a word's box shares the line's height; 0 unless it is half its own or more."""
+    top, bottom = median(w[1] for w in line), median(w[3] for w in line)
+    shared = min(bottom, word[3]) - max(top, word[1])
+    return shared if shared >= 0.5 * min(bottom - top, word[3] - word[1]) else 0.0
+
+
+def _phrase(words: list[Word]) -> tuple[float, float, str]:
+    y = sum((w[1] + w[3]) / 2 for w in words) / len(words)
+    return y, words[0][0], " ".join(str(w[4]) for w in words)
 
 
 def find(words: list[Word], width: float, height: float) -> Bates | None:
     """The Bates number stamped in the page's margins, bottom-most first; None if none."""
     del width  # stamps sit left, centre or right alike
-    found: list[tuple[float, Bates]] = []
-    for y, line in _lines(words, height):
-        found.extend((y, bates) for bates in scan(line))
+    found = [(y, bates) for y, _, text in _phrases(words, height) for bates in scan(text)]
     bottom = [b for y, b in found if y > height / 2]
     if bottom:
         return bottom[-1]
