@@ -237,6 +237,13 @@ def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
     conf = f", OCR confidence {row['ocr_confidence']:.0f}" if row["ocr_confidence"] else ""
     click.echo(f"{doc['title']} · {info['production']} · p. {page} of {doc['page_count']}")
     click.echo(f"file: {doc['path']}\ntext from: {row['text_source']}{conf}")
+    notes, boxes = info["annotations"], (info["annotations"].get("redactions") or {})
+    found = [f"Bates {notes['bates']}" if notes.get("bates") else "",
+             f"exemptions {', '.join(notes['exemptions'])}" if notes.get("exemptions") else "",
+             f"{boxes['count']} redaction box{'es' if boxes['count'] != 1 else ''}"
+             if boxes.get("count") else ""]
+    if any(found):
+        click.echo(" · ".join(f for f in found if f))
     if row["error"]:
         click.echo(f"error: {row['error']}")
     click.echo("-" * 72)

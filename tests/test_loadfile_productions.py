@@ -276,3 +276,18 @@ def test_a_multipage_tiff_listed_once_or_once_per_page_gets_a_bates_per_page(
                         for d in catalog.documents())
     assert stamps == [["XYZ000010", "XYZ000011", "XYZ000012"],
                       ["XYZ000020", "XYZ000021", "XYZ000022"]]
+
+
+@needs_tesseract
+def test_archive_show_names_the_page_bates_number(added) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from archive import cli
+
+    settings, _ = added
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        roster = next(d for d in catalog.documents() if d["parent_doc_id"] is not None)
+    shown = CliRunner().invoke(cli.cli, ["--home", str(settings.home), "show",
+                                         roster["doc_id"], "2"])
+    assert shown.exit_code == 0, shown.output
+    assert "Bates ABC0000004" in shown.output.splitlines()[3]
