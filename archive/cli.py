@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from archive import __version__, ocr
+from archive import __version__, health
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.errors import ArchiveError, ExitCode, NotFoundError
@@ -262,44 +262,10 @@ def reindex(ctx: click.Context) -> None:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Check that tesseract and its languages are installed and the index is healthy."""
-    settings = _settings(ctx)
-    problems = 0
-    try:
-        langs = ocr.available_languages()
-        click.echo(f"tesseract    {ocr.tesseract_version()} (languages: {', '.join(langs)})")
-        wanted = [lang for lang in settings.ocr_lang.split("+") if lang not in langs]
-        if wanted:
-            click.echo(f"warning      OCR language(s) {', '.join(wanted)} missing; "
-                       f"using {ocr.usable_lang(settings.ocr_lang)}")
-        if "osd" not in langs:
-            click.echo("warning      no 'osd' data: rotated pages will not be turned upright; "
-                       "apt-get install tesseract-ocr-osd")
-    except ArchiveError as exc:
-        click.echo(f"ERROR        {exc.message}")
-        problems += 1
-    click.echo(f"home         {settings.home}")
-    if settings.catalog_path.exists():
-        from archive.index import open_or_create
-
-        with Catalog(settings.catalog_path, readonly=True) as catalog:
-            counts = catalog.stats()
-            unfinished = [r["doc_id"] for r in catalog.documents() if r["state"] in
-                          ("reading", "extracted")]
-        click.echo(f"catalog      {counts['documents']} documents, {counts['pages']} pages")
-        try:
-            with open_or_create(settings.whoosh_dir).searcher() as searcher:
-                click.echo(f"index        {searcher.doc_count()} pages indexed")
-                if searcher.doc_count() != counts["pages"]:
-                    click.echo("warning      index and catalog differ; run `archive reindex`")
-        except ArchiveError as exc:
-            click.echo(f"ERROR        {exc.message}")
-            problems += 1
-        if unfinished:
-            click.echo(f"warning      {len(unfinished)} documents unfinished; run the same "
-                       "`archive add` again to finish them")
-    else:
-        click.echo("catalog      empty (run `archive add`)")
-    if problems:
+    found = health.findings(_settings(ctx))
+    for label, text in found:
+        click.echo(f"{label:12} {text}")
+    if any(label == health.ERROR for label, _ in found):
         ctx.exit(ExitCode.missing_dependency)
 
 

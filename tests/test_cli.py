@@ -102,3 +102,21 @@ def test_home_from_environment(home: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "archive", "stats", "--json"],
                           capture_output=True, text=True, env=env, cwd="/", timeout=60)
     assert json.loads(proc.stdout)["pages"] == 2
+
+
+def test_check_without_tesseract_is_an_error_with_the_install_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from archive import cli, ocr
+    from archive.errors import OcrUnavailableError
+
+    def missing() -> list[str]:
+        raise OcrUnavailableError("tesseract not found; install it with `apt-get install "
+                                  "tesseract-ocr tesseract-ocr-eng`, then run `archive check`")
+
+    monkeypatch.setattr(ocr, "available_languages", missing)
+    result = CliRunner().invoke(cli.cli, ["--home", str(tmp_path), "check"])
+    assert result.exit_code == 7
+    assert "ERROR        tesseract not found; install it with" in result.output
+    assert "catalog      empty (run `archive add`)" in result.output

@@ -1,0 +1,50 @@
+"""`archive check`: can pages be OCR'd here, and do the catalog and the index agree?"""
+
+from __future__ import annotations
+
+from archive import index, ocr
+from archive.catalog import Catalog
+from archive.config import Settings
+from archive.errors import ArchiveError
+
+ERROR, WARNING = "ERROR", "warning"
+
+
+def findings(settings: Settings) -> list[tuple[str, str]]:
+    """What `archive check` reports, as (label, text) lines; "ERROR" lines are problems."""
+    found = _ocr(settings)
+    found.append(("home", str(settings.home)))
+    if not settings.catalog_path.exists():
+        return [*found, ("catalog", "empty (run `archive add`)")]
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        counts = catalog.stats()
+        unfinished = sum(r["state"] in ("reading", "extracted") for r in catalog.documents())
+    found.append(("catalog", f"{counts['documents']} documents, {counts['pages']} pages"))
+    try:
+        with index.open_or_create(settings.whoosh_dir).searcher() as searcher:
+            indexed = searcher.doc_count()
+        found.append(("index", f"{indexed} pages indexed"))
+        if indexed != counts["pages"]:
+            found.append((WARNING, "index and catalog differ; run `archive reindex`"))
+    except ArchiveError as exc:
+        found.append((ERROR, exc.message))
+    if unfinished:
+        found.append((WARNING, f"{unfinished} documents unfinished; run the same "
+                               "`archive add` again to finish them"))
+    return found
+
+
+def _ocr(settings: Settings) -> list[tuple[str, str]]:
+    try:
+        langs = ocr.available_languages()
+        found = [("tesseract", f"{ocr.tesseract_version()} (languages: {', '.join(langs)})")]
+    except ArchiveError as exc:
+        return [(ERROR, exc.message)]
+    wanted = [lang for lang in settings.ocr_lang.split("+") if lang not in langs]
+    if wanted:
+        found.append((WARNING, f"OCR language(s) {', '.join(wanted)} missing; using "
+                               f"{ocr.usable_lang(settings.ocr_lang)}"))
+    if "osd" not in langs:
+        found.append((WARNING, "no 'osd' data: rotated pages will not be turned upright; "
+                               "apt-get install tesseract-ocr-osd"))
+    return found
