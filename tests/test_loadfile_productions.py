@@ -291,3 +291,29 @@ def test_archive_show_names_the_page_bates_number(added) -> None:  # type: ignor
                                          roster["doc_id"], "2"])
     assert shown.exit_code == 0, shown.output
     assert "Bates ABC0000004" in shown.output.splitlines()[3]
+
+
+def test_a_native_file_is_kept_and_offered_for_download(settings: Settings,
+                                                        tmp_path: Path) -> None:
+    from web import create_app
+
+    production = write_production(tmp_path / "PROD008")
+    (production / "VOL001" / "NATIVES").mkdir()
+    (production / "VOL001" / "NATIVES" / "ABC0000005.xlsx").write_bytes(b"PK\x03\x04 sheet")
+    rows = [[*row, "NATIVES\\ABC0000005.xlsx" if row[0] == "ABC0000005" else ""]
+            for row in ROWS]
+    (production / "VOL001" / "DATA" / "export.dat").write_bytes(
+        _dat([*FIELDS, "NATIVEPATH"], rows))
+    report = add_production([production], settings, production="With natives")
+    assert report.failed == [] and len(report.added) == 3  # the native is no 4th document
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        docs = {json.loads(d["meta"])["bates_range"][0]: d["doc_id"]
+                for d in catalog.documents()}
+    client = create_app({"ARCHIVE_HOME": str(settings.home), "TESTING": True}).test_client()
+    with client.get(f"/doc/{docs['ABC0000005']}") as page:
+        assert b'class="native"' in page.data and b"ABC0000005.xlsx" in page.data
+    with client.get(f"/doc/{docs['ABC0000005']}/native") as native:
+        assert native.status_code == 200 and native.data == b"PK\x03\x04 sheet"
+        assert "attachment" in native.headers["Content-Disposition"]
+    with client.get(f"/doc/{docs['ABC0000001']}/native") as none:
+        assert none.status_code == 404

@@ -176,6 +176,22 @@ def original(doc_id: str) -> Response:
     return _immutable(response)
 
 
+@bp.get("/doc/<doc_id>/native")
+def native(doc_id: str) -> Response:
+    """The native file a load file gives beside a document's page images (a spreadsheet,
+    an email), as released, for download."""
+    doc = load_document(doc_id)
+    settings = get_settings()
+    named = doc["meta"].get("native")
+    path = (settings.home / str(named)).resolve() if isinstance(named, str) and named else None
+    if path is None or not path.is_relative_to(settings.scans_dir.resolve()) \
+            or not path.is_file():
+        raise NotFoundError("This document has no native file in the archive.")
+    response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                         download_name=path.name, conditional=True, max_age=YEAR)
+    return _immutable(response)
+
+
 def _original_type(doc: dict[str, Any], path: Path) -> tuple[str, bool]:
     """The MIME type to serve an original as, and whether the browser may show it inline."""
     if doc["kind"] in ("pdf", "loadfile"):
