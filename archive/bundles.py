@@ -35,7 +35,7 @@ from archive.sniff import sniff
 KIND = "loadfile"
 _COUNTER = re.compile(r"(.*?)(\d+)")
 _EMAIL_FIELDS = {
-    "from": ("FROM", "EMAILFROM", "AUTHOR", "SENDER", "EMAILAUTHOR"),
+    "from": ("FROM", "EMAILFROM", "SENDER", "EMAILAUTHOR"),  # not AUTHOR: a memo's writer
     "to": ("TO", "EMAILTO", "RECIPIENT", "RECIPIENTS"),
     "cc": ("CC", "EMAILCC"),
     "subject": ("SUBJECT", "EMAILSUBJECT"),
@@ -44,7 +44,7 @@ _EMAIL_FIELDS = {
 _TITLE = ("SUBJECT", "EMAILSUBJECT", "TITLE", "DOCTITLE", "FILENAME", "ORIGINALFILENAME",
           "FILENAMEORIGINAL")
 _DATE = ("DATESENT", "SENTDATE", "EMAILSENTDATE", "DOCDATE", "DATE", "DATECREATED",
-         "CREATEDDATE", "DATERECEIVED", "DATEMODIFIED", "LASTMODIFIED")
+         "CREATEDDATE", "DATERECEIVED")  # not the file system's modified dates
 
 
 def source(doc: LoadDocument, images: list[Path], sizes: list[int], hashes: list[str],
