@@ -69,6 +69,34 @@ def _kind(path: Path) -> str:
     return "image" if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".tif", ".tiff") else "pdf"
 
 
+_FIELDS = ("text", "words", "width", "height", "text_source")
+
+
+def _present(labels: list[dict[str, Any]],
+             missing: list[str]) -> list[tuple[dict[str, Any], str, Path]]:
+    """(label, key, path) of the labelled pages whose file is here; the others' keys go to
+    `missing`."""
+    here = []
+    for label in labels:
+        key = f"{label['file']}#{label['page']}"
+        path = (REPO / label["path"]).resolve()
+        if path.exists():
+            here.append((label, key, path))
+        else:
+            missing.append(key)
+    return here
+
+
+def _read(path: Path, key: str, page_no: int, settings: Any, lang: str) -> dict[str, Any]:
+    """One page as `worker.read_page` reads it (OCR included), and the time it took."""
+    started = time.perf_counter()
+    page = worker.read_page(path, _kind(path), key, page_no, settings, "auto", lang)
+    return {"text": page.text, "words": page.words, "width": page.width,
+            "height": page.height, "text_source": page.text_source, "path": path,
+            "redactions": page.annotations.get("redactions") or {"count": 0},
+            "seconds": time.perf_counter() - started}
+
+
 def read_pages(labels: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Text, words and size of every labelled page whose file is here (cached)."""
     cached = {f"{p['file']}#{p['page']}": p
@@ -77,23 +105,19 @@ def read_pages(labels: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]],
         cached.update(json.loads(OUT.read_text()))
     settings = load_settings(REPO, ocr_mode="auto")
     lang = ""
-    found, missing, fresh = {}, [], False
-    for label in labels:
-        key = f"{label['file']}#{label['page']}"
-        path = (REPO / label["path"]).resolve()
-        if not path.exists():
-            missing.append(key)
-            continue
+    found: dict[str, dict[str, Any]] = {}
+    missing: list[str] = []
+    fresh = False
+    for label, key, path in _present(labels, missing):
         if key not in cached:
             lang = lang or ocr.usable_lang(settings.ocr_lang)
-            page = worker.read_page(path, _kind(path), key, label["page"], settings, "auto", lang)
-            cached[key] = {"text": page.text, "words": page.words, "width": page.width,
-                           "height": page.height, "text_source": page.text_source}
+            read = _read(path, key, label["page"], settings, lang)
+            cached[key] = {f: read[f] for f in _FIELDS}
             fresh = True
         found[key] = {**cached[key], "path": path}
     if fresh:
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        mine = {k: {f: v[f] for f in ("text", "words", "width", "height", "text_source")}
+        mine = {k: {f: v[f] for f in _FIELDS}
                 for k, v in found.items() if not k.startswith(("ntsb/", "recon/"))}
         OUT.write_text(json.dumps(mine, ensure_ascii=False))
     return found, missing
@@ -103,19 +127,9 @@ def read_fresh(labels: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]],
     """Every labelled page read now by `worker.read_page`, with the time each took."""
     settings = load_settings(REPO, ocr_mode="auto")
     lang = ocr.usable_lang(settings.ocr_lang)
-    found, missing = {}, []
-    for label in labels:
-        key = f"{label['file']}#{label['page']}"
-        path = (REPO / label["path"]).resolve()
-        if not path.exists():
-            missing.append(key)
-            continue
-        started = time.perf_counter()
-        page = worker.read_page(path, _kind(path), key, label["page"], settings, "auto", lang)
-        found[key] = {"text": page.text, "words": page.words, "width": page.width,
-                      "height": page.height, "text_source": page.text_source, "path": path,
-                      "redactions": page.annotations.get("redactions") or {"count": 0},
-                      "seconds": time.perf_counter() - started}
+    missing: list[str] = []
+    found = {key: _read(path, key, label["page"], settings, lang)
+             for label, key, path in _present(labels, missing)}
     return found, missing
 
 
