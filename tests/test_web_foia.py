@@ -310,6 +310,10 @@ def test_a_page_withheld_in_full(client, ids) -> None:  # type: ignore[no-untype
     assert [a.get_text() for a in page.select("section.withheld .exemptions a")] == [
         "(b)(7)(E)"]
     assert page.select_one("section.also-released") is None
+    with client.get(f"/api/doc/{ids['withheld']}/page/1") as api:
+        assert api.get_json()["redactions"]["full"] is True
+    with client.get(f"/api/doc/{ids['first']}/page/1") as api:
+        assert api.get_json()["redactions"]["full"] is False
 
 
 # --- documents, emails, attachments ----------------------------------------------------------

@@ -92,7 +92,7 @@ def page(doc_id: str, page_no: int) -> str:
         exemptions=foia.exemption_links(
             found.get("exemptions") or [],
             record.productions[0]["slug"] if len(record.productions) == 1 else None),
-        redactions=foia.redactions(found.get("redactions"), record.annotations),
+        redactions=foia.redactions(found.get("redactions")),
         email=foia.email_rows(found.get("email")), record_date=found.get("record_date"),
         duplicates=foia.duplicates(catalog, found.get("duplicates") or [])
         if catalog is not None else [],

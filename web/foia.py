@@ -16,7 +16,6 @@ from archive.foia import exemptions
 
 EMAIL_FIELDS = (("from", "From"), ("to", "To"), ("cc", "Cc"), ("subject", "Subject"),
                 ("date", "Date"))
-FULL_PAGE = 0.5  # as archive.foia.redactions: boxes over half the page withhold it in full
 _READABLE = ("indexed", "extracted")
 
 
@@ -49,17 +48,14 @@ class Redactions:
         return f"{value:.1f} %" if value < 10 else f"{value:.0f} %"
 
 
-def redactions(found: Any, notes: dict[str, Any]) -> Redactions:
-    """The page's redactions from `records.for_page(...)["redactions"]`; `notes` (the page's
-    annotations) says whether the detector judged the page withheld in full."""
+def redactions(found: Any) -> Redactions:
+    """The page's redactions from `records.for_page(...)["redactions"]`."""
     if not isinstance(found, dict):
         return Redactions()
-    area = float(found.get("area") or 0.0)
-    stored = (notes.get("redactions") or {}).get("full")
     boxes = [list(map(float, b[:4])) for b in found.get("boxes") or []
              if isinstance(b, list | tuple) and len(b) >= 4]
-    return Redactions(count=int(found.get("count") or 0), area=area,
-                      full=bool(stored) if stored is not None else area >= FULL_PAGE,
+    return Redactions(count=int(found.get("count") or 0),
+                      area=float(found.get("area") or 0.0), full=bool(found.get("full")),
                       boxes=boxes)
 
 

@@ -89,7 +89,9 @@ _PAGE = {
             "count": {"type": "integer"},
             "area": {"type": "number", "description": "fraction of the page covered, 0..1"},
             "boxes": {"type": "array", "items": _BOX,
-                      "description": "the redaction boxes found on the page image"}}},
+                      "description": "the redaction boxes found on the page image"},
+            "full": {"type": "boolean", "description": "withheld in full: boxes cover at "
+                     "least half the page"}}},
         "duplicates": {"type": "array", "description": "the same record elsewhere, earliest "
                        "release first", "items": {"type": "object", "properties": {
                            "doc_id": {"type": "string"}, "page": {"type": "integer"},

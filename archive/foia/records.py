@@ -75,6 +75,8 @@ def for_page(catalog: Catalog, doc_id: str, page_no: int) -> dict[str, Any] | No
     notes = json.loads(row["annotations"] or "{}")
     productions = [dict(p) for p in catalog.document_productions(doc_id)]
     record = page_record(productions, notes)
-    record["redactions"]["boxes"] = (notes.get("redactions") or {}).get("boxes", [])
+    found = notes.get("redactions") or {}
+    record["redactions"]["boxes"] = found.get("boxes", [])
+    record["redactions"]["full"] = bool(found.get("full"))  # withheld in full
     record["duplicates"] = duplicates.duplicates(catalog, doc_id, page_no)
     return record
