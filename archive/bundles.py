@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from archive import extract, storage
 from archive.config import Settings
-from archive.errors import DocumentError
+from archive.errors import DocumentError, TooLargeError
 from archive.foia import bates, dates
 from archive.foia.loadfiles import LoadDocument, field_value
 from archive.models import DocumentProbe, SourceFile
@@ -173,9 +174,16 @@ def image_paths(given: dict[str, Any], settings: Settings) -> list[Path]:
     return images
 
 
-def probe(doc_id: str, given: dict[str, Any], settings: Settings) -> DocumentProbe:
-    """Run in a worker: bind the page images into the derived PDF."""
+def probe(doc_id: str, given: dict[str, Any], settings: Settings,
+          check_pixels: Callable[[Path, Settings], None]) -> DocumentProbe:
+    """Run in a worker: bind the page images into the derived PDF, each image first checked
+    by `check_pixels` (the worker's limit on an image's size)."""
     images = image_paths(given, settings)
+    for image in images:
+        try:
+            check_pixels(image, settings)
+        except TooLargeError as exc:
+            raise TooLargeError(f"has a page image, {image.name}, that {exc.message}") from exc
     dest = storage.derived_pdf(settings, doc_id)
     try:
         pages = extract.images_to_pdf(dest, images, settings)

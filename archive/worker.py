@@ -42,12 +42,7 @@ def probe_file(path: Path, kind: str, settings: Settings, doc_id: str = "",
     if kind in storage.RENDERED_KINDS:
         return emails.probe(path, kind, doc_id, settings, hints or {})
     if kind == bundles.KIND:  # page images a load file binds into one document
-        for image in bundles.image_paths(hints or {}, settings):
-            try:
-                _check_image_pixels(image, settings)
-            except TooLargeError as exc:
-                raise TooLargeError(f"has a page image, {image.name}, that {exc.message}") from exc
-        return bundles.probe(doc_id, hints or {}, settings)
+        return bundles.probe(doc_id, hints or {}, settings, _check_image_pixels)
     if kind == "image":
         _check_image_pixels(path, settings)
     return extract.probe(path, kind, settings)

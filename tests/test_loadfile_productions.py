@@ -317,3 +317,13 @@ def test_a_native_file_is_kept_and_offered_for_download(settings: Settings,
         assert "attachment" in native.headers["Content-Disposition"]
     with client.get(f"/doc/{docs['ABC0000001']}/native") as none:
         assert none.status_code == 404
+
+
+def test_an_oversized_page_image_fails_its_document_naming_the_image(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="never",
+                             max_image_pixels=1_000_000)  # the pages are 1275 x 1650
+    production = write_production(tmp_path / "PROD009")
+    report = add_production([production], settings, production="Huge scans")
+    assert len(report.failed) == 3 and report.added == []
+    assert "has a page image, ABC0000001.tif, that is a 1275 x 1650 pixel image, over the " \
+           "limit of 1,000,000 pixels" in report.failed[0].error
