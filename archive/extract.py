@@ -178,6 +178,22 @@ def _displayed(matrix: pymupdf.Matrix, box: tuple[float, ...]) -> tuple[float, .
     return min(xs), min(ys), max(xs), max(ys)
 
 
+# Content-stream operators that paint something other than text: paths (`re`, fills, strokes
+# with fill), shadings, XObjects (images, forms) and inline images.
+_PAINTS = re.compile(rb"(?<![^\s\]>)])(?:re|f\*?|F|B\*?|b\*?|sh|Do|BI)(?=[\s\[/(<]|$)")
+_BLOCK_GLYPHS = re.compile("[\u2580-\u259f\u25a0\u25ac\u25ae]")  # █ ■ ▬ ▮: "redacted" text
+
+
+def may_show_boxes(page: pymupdf.Page, text: str) -> bool:
+    """Whether a page with a text layer can show a redaction box: it draws a path, an image
+    or a form, has an annotation, or prints block characters (`█████`). A page of plain
+    text cannot, and need not be rendered to look (a born-digital page: ~6 of its ~14 ms).
+    """
+    if page.first_annot is not None or _BLOCK_GLYPHS.search(text):
+        return True
+    return _PAINTS.search(page.read_contents()) is not None
+
+
 def image_coverage(page: pymupdf.Page) -> float:
     """Fraction of the page covered by images (0..1).
 

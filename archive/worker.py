@@ -94,9 +94,12 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
     if printed:
         return result
     if not use_ocr:
-        image, dpi = extract.render_page(page, redactions.TARGET_DPI, settings.max_image_pixels)
-        result.annotations["redactions"] = redactions.detect(image, dpi,
-                                                             box_labels.from_words(words))
+        result.annotations["redactions"] = redactions.none()
+        if extract.may_show_boxes(page, text):
+            image, dpi = extract.render_page(page, redactions.TARGET_DPI,
+                                             settings.max_image_pixels)
+            result.annotations["redactions"] = redactions.detect(image, dpi,
+                                                                 box_labels.from_words(words))
         return result
     render_dpi, true_dpi = extract.ocr_resolution(page, kind, settings.ocr_dpi,
                                                   settings.ocr_upsample_below)

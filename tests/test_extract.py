@@ -7,8 +7,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from archive import extract
-from archive.config import Settings
+from archive import extract, worker
+from archive.config import Settings, load_settings
 from archive.errors import DamagedDocumentError, EncryptedDocumentError
 
 
@@ -78,3 +78,27 @@ def test_render_page_respects_pixel_limit(make_pdf) -> None:
     image, dpi = extract.render_page(doc[0], 300, max_pixels=1_000_000)
     assert image.width * image.height <= 1_000_000
     assert dpi < 300
+
+
+def test_only_pages_that_paint_something_are_searched_for_redaction_boxes(
+        tmp_path: Path) -> None:
+    doc = pymupdf.open()
+    for n in range(4):  # plain text; a black box; block characters; a redaction annotation
+        page = doc.new_page()
+        page.insert_text((72, 72), "The informant met the agent at the sally port.")
+        if n == 1:
+            page.draw_rect(pymupdf.Rect(72, 90, 200, 104), color=(0, 0, 0), fill=(0, 0, 0))
+        elif n == 2:
+            page.insert_font(fontname="dejavu",
+                             fontfile="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+            page.insert_text((72, 120), "Name: " + "\u2588" * 12, fontname="dejavu")
+        elif n == 3:
+            page.add_redact_annot(pymupdf.Rect(72, 60, 200, 76))
+    path = tmp_path / "pages.pdf"
+    doc.save(path)
+    with pymupdf.open(path) as saved:
+        found = [extract.may_show_boxes(p, p.get_text()) for p in saved]
+    assert found == [False, True, True, True]
+    settings = load_settings(tmp_path / "home")
+    read = [worker.read_page(path, "pdf", "x", n, settings, "auto", "eng") for n in (1, 2, 3)]
+    assert [r.annotations["redactions"]["count"] for r in read] == [0, 1, 1]

@@ -49,6 +49,11 @@ def analysis_dpi(dpi: int) -> int:
     return max(1, round(dpi / TARGET_DPI))
 
 
+def none() -> dict[str, Any]:
+    """What `detect` finds on a page that cannot show a box."""
+    return {"count": 0, "area": 0.0, "boxes": [], "fills": [], "labels": [], "full": False}
+
+
 def detect(image: Image.Image, dpi: float,
            read_labels: LabelReader | None = None) -> dict[str, Any]:
     """Find redaction boxes on a page image rendered at `dpi`, and their labels.
