@@ -102,3 +102,9 @@ def test_only_pages_that_paint_something_are_searched_for_redaction_boxes(
     settings = load_settings(tmp_path / "home")
     read = [worker.read_page(path, "pdf", "x", n, settings, "auto", "eng") for n in (1, 2, 3)]
     assert [r.annotations["redactions"]["count"] for r in read] == [0, 1, 1]
+    image = tmp_path / "scan.png"
+    pymupdf.open(path)[1].get_pixmap(dpi=72).save(image)
+    with extract.open_document(image, "image", settings) as scan:  # an image is all picture
+        assert extract.may_show_boxes(scan[0], "")
+    scanned = worker.read_page(image, "image", "y", 1, settings, "never", "")
+    assert scanned.annotations["redactions"]["count"] == 1
