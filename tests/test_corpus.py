@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import CORPUS, needs_corpus
+from conftest import CORPUS, needs_corpus
 
 pytestmark = [pytest.mark.corpus, needs_corpus]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from click.testing import CliRunner
+from conftest import REPO
 
 from archive.cli import cli
-from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
 

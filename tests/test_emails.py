@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from conftest import CORPUS, RESOURCES, needs_corpus
 
 from archive import extract, storage
 from archive.catalog import Catalog
@@ -24,7 +25,6 @@ from archive.emails.parse import parse_bytes
 from archive.pipeline import add_production
 from archive.reindex import page_rows, reindex
 from archive.search import open_searcher, search
-from tests.conftest import CORPUS, RESOURCES, needs_corpus
 
 EMAILS = RESOURCES / "emails"
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from conftest import needs_tesseract, text_image
 from PIL import ImageDraw
 
 from archive import annotate, ocr, worker
 from archive.config import Settings
 from archive.foia import bates
-from tests.conftest import needs_tesseract, text_image
 
 
 @pytest.mark.parametrize(("printed", "prefix", "counter"), [

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from conftest import REPO, needs_tesseract
 from PIL import Image, ImageDraw, ImageFont
 
 from archive import ocr, worker
 from archive.config import Settings
 from archive.foia import bates
-from tests.conftest import REPO, needs_tesseract
 
 NTSB = REPO / "scans" / "ntsb-mu5735"
 FONTS = Path("/usr/share/fonts/truetype/liberation")

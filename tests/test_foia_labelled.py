@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REPO, RESOURCES, needs_tesseract
 
 from archive import annotate, extract, ocr
 from archive.config import Settings
 from archive.foia import box_labels, redactions
-from tests.conftest import REPO, RESOURCES, needs_tesseract
 
 LABELLED = RESOURCES / "labelled"
 LABELS = json.loads((LABELLED / "labels.json").read_text())["pages"]

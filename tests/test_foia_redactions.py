@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from conftest import CORPUS, RESOURCES, _font, needs_corpus, needs_tesseract, text_image
 from PIL import Image, ImageDraw
 
 from archive import extract, ocr
 from archive.config import Settings
 from archive.foia import box_labels, frames, redactions
-from tests.conftest import CORPUS, RESOURCES, _font, needs_corpus, needs_tesseract, text_image
 
 
 def _render(path: Path, page_no: int, dpi: int, settings: Settings) -> Image.Image:

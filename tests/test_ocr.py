@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import needs_tesseract, text_image
 from PIL import Image, ImageStat
 
 from archive import ocr
 from archive.errors import OcrFailedError
-from tests.conftest import needs_tesseract, text_image
 
 pytestmark = [pytest.mark.ocr, needs_tesseract]
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import needs_tesseract
 
 from archive.catalog import Catalog
 from archive.config import Settings
@@ -14,7 +15,6 @@ from archive.errors import ArchiveLockedError
 from archive.locking import write_lock
 from archive.pipeline import add_production
 from archive.search import open_searcher, search
-from tests.conftest import needs_tesseract
 
 
 def _hits(settings: Settings, q: str) -> list[tuple[str, int]]:

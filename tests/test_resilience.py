@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import needs_tesseract
 
 from archive.config import load_settings
 from archive.search import open_searcher, search
-from tests.conftest import needs_tesseract
 
 pytestmark = [pytest.mark.ocr, needs_tesseract]
 
@@ -66,8 +66,7 @@ def _snapshot(home: Path) -> dict[str, object]:
 def production(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three scanned PDFs of two pages each, six pages to OCR."""
     import pymupdf
-
-    from tests.conftest import text_image
+    from conftest import text_image
 
     folder = tmp_path_factory.mktemp("prod")
     for n in range(3):
