@@ -75,6 +75,7 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
         batch.flush()
         progress.close()
     report.added.sort()
+    report.failed.sort(key=lambda failure: failure.file)  # the same order, however read
     return report
 
 
