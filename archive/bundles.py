@@ -195,7 +195,6 @@ def probe(doc_id: str, given: dict[str, Any], settings: Settings,
         result.warnings.append(f"its page images hold {pages} pages, but the load file "
                                f"numbers {len(given.get('bates') or [])}; the pages were "
                                "added without the load file's Bates numbers")
-    result.meta.update(native_annotations(given))
     return result
 
 

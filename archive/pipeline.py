@@ -217,8 +217,9 @@ def _probed(future: Future[Any], doc: _Doc, catalog: Catalog,
     native: dict[str, Any] = {k: probe.meta[k] for k in ("email", "record_date")
                               if k in probe.meta}
     if doc.hints.get("load_file"):  # what the production's load file says of it
-        catalog.update_document_meta(doc.source.doc_id, bundles.document_meta(doc.hints))
-        native = {**bundles.native_annotations(doc.hints), **native}
+        native = {**bundles.native_annotations(doc.hints), **native}  # a file's own wins
+        catalog.update_document_meta(doc.source.doc_id,
+                                     {**bundles.document_meta(doc.hints), **native})
     doc.annotations = {**native, "native": native} if native else {}
     report.warnings.extend(f"{doc.given}: {w}" for w in probe.warnings)
     doc.page_count = probe.page_count

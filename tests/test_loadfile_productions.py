@@ -107,6 +107,7 @@ def test_documents_come_from_the_load_file_not_one_per_image(added) -> None:  # 
         email_notes = json.loads(catalog.page(email["doc_id"], 1)["annotations"])
         assert email_notes["email"]["from"] == "duty.officer@ice.dhs.gov"
         assert email_notes["record_date"] == "2017-03-21"
+        assert json.loads(email["meta"])["email"]["to"] == "field.office@ice.dhs.gov"
     # the bound PDF is the document's pages; the images stay as released under scans/
     with pymupdf.open(settings.index_dir / "derived" / f"{email['doc_id']}.pdf") as pdf:
         assert pdf.page_count == 2
