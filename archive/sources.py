@@ -102,12 +102,9 @@ def _collect_load_set(found: loadfiles.LoadSet, root: Path, target: Path, out: C
     for extra in (found.dat, *(doc.text for doc in found.documents)):
         if extra is not None:
             keep(extra)  # kept as released; the pages are read from the images
-    for what, reason in found.problems:
-        out.failed.append(Failure(f"{found.load_file} ({what})", f"{reason}; ask the "
-                                  "producing party for it, then run `archive add` again"))
     by_begin: dict[str, dict[str, Any]] = {}
     for doc in found.documents:
-        native = keep(doc.native)[0] if doc.native is not None else None
+        native = None  # beside page images; a document that is only its native file is it
         if doc.pages and None in doc.images:
             missing = doc.pages[doc.images.index(None)]
             out.failed.append(Failure(f"{found.load_file} ({doc.begin})", (
@@ -117,6 +114,7 @@ def _collect_load_set(found: loadfiles.LoadSet, root: Path, target: Path, out: C
             continue
         images = [keep(p) for p in dict.fromkeys(p for p in doc.images if p is not None)]
         if images:
+            native = keep(doc.native)[0] if doc.native is not None else None
             source = bundles.source(doc, [i[0] for i in images], [i[1] for i in images],
                                     [i[2] for i in images], given=found.load_file.with_name(
                                         f"{found.load_file.name} [{bundles.span(doc)}]"))
@@ -128,9 +126,12 @@ def _collect_load_set(found: loadfiles.LoadSet, root: Path, target: Path, out: C
                 continue  # refused, with its reason
             source = out.files[-1]
         else:
-            out.failed.append(Failure(f"{found.load_file} ({doc.begin})", "lists a document "
-                                      "without page images or a native file; nothing of it "
-                                      "was added: ask the producing party for its files"))
+            named = loadfiles.field_value(doc.fields, loadfiles.NATIVE)
+            out.failed.append(Failure(f"{found.load_file} ({doc.begin})", (
+                f"names {named} as its native file, but it is not in the production folder"
+                if named else "lists a document without page images or a native file") +
+                "; nothing of it was added: ask the producing party for its files, then run "
+                "`archive add` again"))
             continue
         hints = bundles.hints(settings, load_file, doc, [i[0] for i in images], native)
         out.hints[source.doc_id] = by_begin[doc.begin] = hints

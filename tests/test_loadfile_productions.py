@@ -329,3 +329,17 @@ def test_an_oversized_page_image_fails_its_document_naming_the_image(tmp_path: P
     first = min(report.failed, key=lambda f: f.file)  # the email, ABC0000001-ABC0000002
     assert "has a page image, ABC0000001.tif, that is a 1275 x 1650 pixel image, over the " \
            "limit of 1,000,000 pixels" in first.error
+
+
+def test_a_missing_native_file_is_reported_once_naming_it(settings: Settings,
+                                                          tmp_path: Path) -> None:
+    root = tmp_path / "PROD010"
+    root.mkdir()
+    rows = [["DOJ-000010", "DOJ-000012", "", "", "Roe, R.", "", "", "Budget", "2019-04-02",
+             "NATIVES\\DOJ-000010.pdf"]]
+    (root / "loadfile.dat").write_bytes(_dat([*FIELDS[:-1], "NATIVEPATH"], rows))
+    report = add_production([root], settings, production="Natives missing")
+    [failure] = report.failed
+    assert failure.file.endswith("loadfile.dat (DOJ-000010)")
+    assert "names NATIVES\\DOJ-000010.pdf as its native file, but it is not in the " \
+           "production folder" in failure.error

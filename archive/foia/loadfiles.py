@@ -66,7 +66,6 @@ class LoadSet:
     opt: Path | None
     dat: Path | None
     documents: list[LoadDocument] = field(default_factory=list)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (file, what is wrong)
 
     @property
     def load_file(self) -> Path:
@@ -219,8 +218,7 @@ def find_sets(folder: Path) -> list[LoadSet]:
 
 
 def _resolve(found: LoadSet) -> LoadSet:
-    """Fill in each document's files (None for a missing or unsafe image); note a missing
-    native file of a document without images."""
+    """Fill in each document's files (None for a missing or unsafe one)."""
     base = found.load_file
     for doc in found.documents:
         doc.images = [resolve(page.image, base, found.root, page.volume) for page in doc.pages]
@@ -228,9 +226,6 @@ def _resolve(found: LoadSet) -> LoadSet:
         text = field_value(doc.fields, TEXT)
         doc.native = resolve(native, base, found.root) if native else None
         doc.text = resolve(text, base, found.root) if text else None
-        if native and doc.native is None and not doc.pages:
-            found.problems.append((native, f"is the native file of {doc.begin} in "
-                                   f"{base.name} but is not in the production"))
     return found
 
 
