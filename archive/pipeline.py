@@ -39,9 +39,9 @@ class _Doc:
     page_count: int = 0
     failed_pages: list[str] = field(default_factory=list)
     depth: int = 0  # 1 for an email's attachment, 2 for an attachment's attachment, ...
-    hints: dict[str, Any] = field(default_factory=dict)  # for reading a text attachment
-    read_path: Path | None = None  # the printed PDF of an email (storage.readable_path)
-    annotations: dict[str, Any] = field(default_factory=dict)  # a native email's headers
+    hints: dict[str, Any] = field(default_factory=dict)  # a text attachment's, a load file's
+    read_path: Path | None = None  # its derived PDF: a printed email, bound page images
+    annotations: dict[str, Any] = field(default_factory=dict)  # its own email headers, date
 
 
 def add_production(inputs: list[Path], settings: Settings, *, production: str | None = None,
