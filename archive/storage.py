@@ -38,8 +38,9 @@ def home_relative(settings: Settings, path: Path) -> str:
 def readable_path(settings: Settings, doc: Mapping[str, Any]) -> tuple[Path, str]:
     """(path, kind) to open a document's pages with `extract`: for `render_png` and workers.
 
-    The derived PDF for emails, mbox listings and text attachments (kind "pdf"); the
-    original for everything else. A missing derived PDF is printed again from the original.
+    The derived PDF for emails, mbox listings, text attachments and page images a load file
+    binds (kind "pdf"); the original for everything else. A missing derived PDF is made
+    again from the originals.
 
     Args:
         settings: the archive's settings.

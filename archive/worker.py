@@ -1,8 +1,9 @@
 """What runs inside a worker process: open a file, read one page, OCR it where needed.
 
 Workers never write to the catalog or the index; the supervisor does (they write only
-derived files: an email's printed PDF and its staged attachments). A worker may crash
-(MuPDF segfaults on some real files) or be killed on a timeout without harming anything.
+derived files: an email's printed PDF and its staged attachments, a load-file document's
+bound page images). A worker may crash (MuPDF segfaults on some real files) or be killed on
+a timeout without harming anything.
 """
 
 from __future__ import annotations
