@@ -12,16 +12,15 @@ from typing import Any
 
 import click
 
-from archive import __version__, health
+from archive import __version__, health, releases
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.errors import ArchiveError, ExitCode, NotFoundError
-from archive.foia import releases
-from archive.pipeline import add_production
-from archive.progress import Progress
-from archive.reindex import reindex as rebuild_index
-from archive.search import open_searcher
-from archive.search import search as run_search
+from archive.ingest.pipeline import add_production
+from archive.ingest.progress import Progress
+from archive.search.query import open_searcher
+from archive.search.query import search as run_search
+from archive.search.writer import reindex as rebuild_index
 
 
 def _settings(ctx: click.Context) -> Settings:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from archive import index, ocr
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import ArchiveError
+from archive.read import ocr
+from archive.search import index
 
 ERROR, WARNING = "ERROR", "warning"
 

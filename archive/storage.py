@@ -54,11 +54,11 @@ def readable_path(settings: Settings, doc: Mapping[str, Any]) -> tuple[Path, str
         return settings.home / doc["path"], doc["kind"]
     path = settings.home / rendered
     if not path.exists() and doc["kind"] == "loadfile":
-        from archive import bundles  # bundles import this module; import late
+        from archive.formats import bundles  # bundles import this module; import late
 
         bundles.bind_again(settings, path, (meta or {}).get("hints") or {})
     elif not path.exists():
-        from archive.emails import render_again  # emails import this module; import late
+        from archive.formats.emails import render_again  # emails import this module; import late
 
         render_again(settings, settings.home / doc["path"], doc["kind"], path,
                      (meta or {}).get("hints") or {})

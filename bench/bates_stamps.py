@@ -41,8 +41,8 @@ keeps (born-digital releases, court filings: no OCR needed).
 
 Every stamped page, every source page unstamped (the negatives: nothing may be found on
 them) and the real pages are read through the archive's real path,
-`archive.worker.read_page` (text layer or OCR, as `archive add` does), then
-`archive.foia.bates.find` (what `archive.annotate` stores). A detected number is right when
+`archive.read.worker.read_page` (text layer or OCR, as `archive add` does), then
+`archive.foia.bates.find` (what `archive.foia.annotate` stores). A detected number is right when
 its key equals the label's letters and digits, uppercased (no look-alike repair on the
 label side). Precision = right / all detections (stamped and unstamped pages); recall =
 right / pages with a stamp. `--compare OLD_bates.py` scores another version of the
@@ -79,10 +79,10 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from archive import extract, ocr, worker  # noqa: E402
 from archive.config import load_settings  # noqa: E402
 from archive.errors import ArchiveError  # noqa: E402
 from archive.foia import bates  # noqa: E402
+from archive.read import extract, ocr, worker  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "corpus" / "foia_pdfs"
 OUT = REPO / "bench" / "out" / "bates_stamps"

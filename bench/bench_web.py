@@ -40,10 +40,10 @@ from search_latency import write_synthetic  # noqa: E402
 import archive  # noqa: E402
 from archive.catalog import Catalog  # noqa: E402
 from archive.config import load_settings  # noqa: E402
-from archive.index import SCHEMA_VERSION  # noqa: E402
 from archive.models import Word  # noqa: E402
-from archive.search import open_searcher  # noqa: E402
-from archive.search import search as run_search  # noqa: E402
+from archive.search.index import SCHEMA_VERSION  # noqa: E402
+from archive.search.query import open_searcher  # noqa: E402
+from archive.search.query import search as run_search  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
@@ -154,7 +154,7 @@ def measure_search(home: Path, repeats: int) -> dict[str, Any]:
 
 def image_archive(home: Path) -> dict[str, str]:
     """A small archive of real scans (text not read: only the images are measured)."""
-    from archive.pipeline import add_production
+    from archive.ingest.pipeline import add_production
 
     settings = load_settings(home, ocr_mode="never", jobs=1)
     ids: dict[str, str] = {}
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                        f"{r['p95_ms']:.1f}", f"{r['core_p50_ms']:.1f}"]
                       for r in measured["rows"]]))
         print(f"all queries: /search p50 {measured['p50_ms']:.1f} ms, p95 "
-              f"{measured['p95_ms']:.1f} ms; archive.search.search() alone p50 "
+              f"{measured['p95_ms']:.1f} ms; archive.search.query.search() alone p50 "
               f"{measured['core_p50_ms']:.1f} ms, p95 {measured['core_p95_ms']:.1f} ms")
     results["images"] = measure_images(OUT / "web-images", max(5, args.repeats // 3))
     print("\nPage images (median ms): cold = render + write cache; warm = from cache; "

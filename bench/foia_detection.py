@@ -41,9 +41,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from archive import annotate, extract, ocr, worker  # noqa: E402
 from archive.config import load_settings  # noqa: E402
-from archive.foia import bates, box_labels, redactions  # noqa: E402
+from archive.foia import (  # noqa: E402
+    annotate,  # noqa: E402
+    bates,
+    box_labels,
+    redactions,
+)
+from archive.read import extract, ocr, worker  # noqa: E402
 
 LABELS = REPO / "tests" / "resources" / "labelled" / "labels.json"
 OCR_CACHE = REPO / "tests" / "resources" / "labelled" / "ocr_pages.json"

@@ -53,12 +53,12 @@ def scanned_inputs() -> list[Path] | None:
 def _ocr_pages(pages: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
     """In a worker: render each page as the pipeline does, then time tesseract on it.
 
-    The tesseract calls are `archive.ocr.ocr_image`'s (the languages, --psm, --dpi, and the
+    The tesseract calls are `archive.read.ocr.ocr_image`'s (the languages, --psm, --dpi, and the
     orientation check plus second reading when the first reads poorly), and only their
     CPU time counts: the children's rusage around each call.
     """
-    from archive import extract, ocr
     from archive.config import load_settings
+    from archive.read import extract, ocr
 
     settings = load_settings(Path.cwd())
     lang = ocr.usable_lang(settings.ocr_lang)
@@ -141,7 +141,7 @@ def _report_json(run: procmon.Run) -> dict[str, Any]:
 
 def whoosh_baseline(corpus: Corpus, pages: int, folder: Path) -> dict[str, Any]:
     """Raw Whoosh: the same pages, the same schema and fields, one writer, one commit."""
-    from archive import index
+    from archive.search import index
 
     shutil.rmtree(folder, ignore_errors=True)
     ix = index.recreate(folder)

@@ -16,7 +16,7 @@ Parts (each prints its figures, then one table of everything is printed):
 2. born    pages/s of `archive add` on born-digital PDFs (synthetic text, bench/make_corpus.py)
            against raw Whoosh indexing of the same texts (same schema, one writer, one
            commit). Goal: ratio ≥ 0.8.
-3. search  p50/p95 of `archive.search.search` (10 hits, highlighted) over a synthetic index
+3. search  p50/p95 of `archive.search.query.search` (10 hits, highlighted) over a synthetic index
            built through the catalog and IndexBatch; phrase queries are the headline.
            Goal: phrase p95 ≤ 50 ms at 100k pages.
 4. rss     peak resident memory of the supervisor and of each worker during a 10k-page

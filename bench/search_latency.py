@@ -17,12 +17,12 @@ from typing import Any
 
 from make_corpus import Corpus
 
-from archive import search as archive_search
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
-from archive.index import SCHEMA_VERSION, open_or_create
 from archive.models import PageResult, Word
-from archive.reindex import IndexBatch
+from archive.search import query as archive_search
+from archive.search.index import SCHEMA_VERSION, open_or_create
+from archive.search.writer import IndexBatch
 
 PRODUCTIONS = ["ICE detainers 2017", "NTSB MU5735", "Chicago PD stops", "DOJ interim 7"]
 
@@ -115,7 +115,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
-    """Latency of `archive.search.search` (pagelen 10) for each query, with a reused searcher.
+    """Latency of `archive.search.query.search` (pagelen 10) for each query, with a reused searcher.
 
     Also times opening a searcher (what a CLI call or a per-request searcher pays).
     """

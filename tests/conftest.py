@@ -130,7 +130,7 @@ def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     2 and 3, hyphenated across a line on 3) and a one-page PDF whose name, title and text
     are HTML/script. Production "NTSB release": long-report.pdf, 25 pages with "aircraft".
     """
-    from archive.pipeline import add_production
+    from archive.ingest.pipeline import add_production
 
     root = tmp_path_factory.mktemp("web")
     dhs, ntsb = root / "in" / "dhs", root / "in" / "ntsb"

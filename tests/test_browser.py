@@ -39,7 +39,7 @@ if not has_tesseract:
 @pytest.fixture(scope="session")
 def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo scan (OCR'd for real) and a hostile born-digital PDF, added once."""
-    from archive.pipeline import add_production
+    from archive.ingest.pipeline import add_production
 
     root = tmp_path_factory.mktemp("browser")
     scan = root / "in" / "ice"

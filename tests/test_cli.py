@@ -108,8 +108,9 @@ def test_check_without_tesseract_is_an_error_with_the_install_command(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from archive import cli, ocr
+    from archive import cli
     from archive.errors import OcrUnavailableError
+    from archive.read import ocr
 
     def missing() -> list[str]:
         raise OcrUnavailableError("tesseract not found; install it with `apt-get install "

@@ -14,17 +14,18 @@ import pymupdf
 import pytest
 from conftest import CORPUS, RESOURCES, needs_corpus
 
-from archive import extract, storage
+from archive import storage
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.emails import charsets, mbox
-from archive.emails.htmltext import html_to_text
-from archive.emails.ingest import read_message
-from archive.emails.names import safe_name
-from archive.emails.parse import parse_bytes
-from archive.pipeline import add_production
-from archive.reindex import page_rows, reindex
-from archive.search import open_searcher, search
+from archive.formats.emails import charsets, mbox
+from archive.formats.emails.htmltext import html_to_text
+from archive.formats.emails.ingest import read_message
+from archive.formats.emails.names import safe_name
+from archive.formats.emails.parse import parse_bytes
+from archive.ingest.pipeline import add_production
+from archive.read import extract
+from archive.search.query import open_searcher, search
+from archive.search.writer import page_rows, reindex
 
 EMAILS = RESOURCES / "emails"
 

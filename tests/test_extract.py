@@ -7,9 +7,9 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from archive import extract, worker
 from archive.config import Settings, load_settings
 from archive.errors import DamagedDocumentError, EncryptedDocumentError
+from archive.read import extract, worker
 
 
 def _page(path: Path, n: int = 0) -> tuple[pymupdf.Document, pymupdf.Page]:

@@ -13,13 +13,12 @@ import pymupdf
 import pytest
 from click.testing import CliRunner
 
-from archive import cli
+from archive import cli, records, releases
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.errors import InvalidMetadataError, NotFoundError
-from archive.foia import records, releases
-from archive.pipeline import add_production
-from archive.search import bates_lookup, open_searcher, search
+from archive.ingest.pipeline import add_production
+from archive.search.query import bates_lookup, open_searcher, search
 
 BODY = ("Hennepin County Adult Detention Center released an alien out the front door of the "
         "jail as an ICE officer was waiting in their sally port to take him into custody. ")

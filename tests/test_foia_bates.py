@@ -9,9 +9,9 @@ import pytest
 from conftest import needs_tesseract, text_image
 from PIL import ImageDraw
 
-from archive import annotate, ocr, worker
 from archive.config import Settings
-from archive.foia import bates
+from archive.foia import annotate, bates
+from archive.read import ocr, worker
 
 
 @pytest.mark.parametrize(("printed", "prefix", "counter"), [

@@ -17,9 +17,9 @@ import pytest
 from conftest import REPO, needs_tesseract
 from PIL import Image, ImageDraw, ImageFont
 
-from archive import ocr, worker
 from archive.config import Settings
 from archive.foia import bates
+from archive.read import ocr, worker
 
 NTSB = REPO / "scans" / "ntsb-mu5735"
 FONTS = Path("/usr/share/fonts/truetype/liberation")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive import annotate
-from archive.foia import exemptions
+from archive.foia import annotate, exemptions
 
 
 @pytest.mark.parametrize(("text", "labels"), [

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, RESOURCES, needs_tesseract
 
-from archive import annotate, extract, ocr
 from archive.config import Settings
-from archive.foia import box_labels, redactions
+from archive.foia import annotate, box_labels, redactions
+from archive.read import extract, ocr
 
 LABELLED = RESOURCES / "labelled"
 LABELS = json.loads((LABELLED / "labels.json").read_text())["pages"]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from archive.foia import bates, loadfiles
+from archive.foia import bates
+from archive.formats import loadfiles
 
 OPT = """ABC0000001,VOL001,IMAGES\\0001\\ABC0000001.tif,Y,,,2
 ABC0000002,VOL001,IMAGES\\0001\\ABC0000002.tif,,,,

@@ -11,9 +11,9 @@ import pytest
 from conftest import CORPUS, RESOURCES, _font, needs_corpus, needs_tesseract, text_image
 from PIL import Image, ImageDraw
 
-from archive import extract, ocr
 from archive.config import Settings
 from archive.foia import box_labels, frames, redactions
+from archive.read import extract, ocr
 
 
 def _render(path: Path, page_no: int, dpi: int, settings: Settings) -> Image.Image:
@@ -79,7 +79,7 @@ def test_chicago_scans(settings: Settings, name: str, page_no: int, expected: in
 
 
 def test_worker_records_redactions_for_text_pages(tmp_path: Path, settings: Settings) -> None:
-    from archive import worker
+    from archive.read import worker
 
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
@@ -204,7 +204,7 @@ def test_tables_forms_and_panels_are_not_white_boxes(settings: Settings, folder:
 
 def test_worker_reads_white_box_labels_from_the_text_layer(tmp_path: Path,
                                                            settings: Settings) -> None:
-    from archive import worker
+    from archive.read import worker
 
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)

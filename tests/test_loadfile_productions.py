@@ -17,9 +17,9 @@ from conftest import needs_tesseract, text_image
 
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
-from archive.foia import loadfiles
-from archive.pipeline import add_production
-from archive.search import bates_lookup, open_searcher, search
+from archive.formats import loadfiles
+from archive.ingest.pipeline import add_production
+from archive.search.query import bates_lookup, open_searcher, search
 
 S, Q = loadfiles.FIELD_SEP, loadfiles.QUOTE
 PAGES = {  # Bates -> the words typed on that page image

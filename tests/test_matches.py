@@ -1,4 +1,4 @@
-"""archive.matches (highlight boxes and marked text) and archive.citation, as pure functions."""
+"""archive.search.matches (highlight boxes, marked text) and archive.citation, as pure functions."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from archive.citation import citation_line, release_label
 from archive.config import load_settings
-from archive.matches import highlight_text, match_boxes, match_spans, matched_words
-from archive.search import query_terms
+from archive.search.matches import highlight_text, match_boxes, match_spans, matched_words
+from archive.search.query import query_terms
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 from conftest import needs_tesseract, text_image
 from PIL import Image, ImageStat
 
-from archive import ocr
 from archive.errors import OcrFailedError
+from archive.read import ocr
 
 pytestmark = [pytest.mark.ocr, needs_tesseract]
 
@@ -77,8 +77,8 @@ def test_missing_language_is_a_clear_error() -> None:
 ])
 def test_real_released_scans_are_read(resources, name: str, phrases: list[str]) -> None:
     """NTSB release pages (public domain), one turned sideways, through the worker's path."""
-    from archive import worker
     from archive.config import load_settings
+    from archive.read import worker
 
     settings = load_settings(resources, jobs=1)
     page = worker.read_page(resources / name, "pdf", "x" * 16, 1, settings, "auto",

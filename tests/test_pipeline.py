@@ -12,9 +12,9 @@ from conftest import needs_tesseract
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import ArchiveLockedError
-from archive.locking import write_lock
-from archive.pipeline import add_production
-from archive.search import open_searcher, search
+from archive.ingest.locking import write_lock
+from archive.ingest.pipeline import add_production
+from archive.search.query import open_searcher, search
 
 
 def _hits(settings: Settings, q: str) -> list[tuple[str, int]]:

@@ -19,7 +19,7 @@ import pytest
 from conftest import needs_tesseract
 
 from archive.config import load_settings
-from archive.search import open_searcher, search
+from archive.search.query import open_searcher, search
 
 pytestmark = [pytest.mark.ocr, needs_tesseract]
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from archive import index
 from archive.config import Settings
 from archive.errors import QueryError
-from archive.search import open_searcher, query_terms, search
+from archive.search import index
+from archive.search.query import open_searcher, query_terms, search
 
 PAGES = {
     1: "The officer waited in their sally port to take him into custody.",

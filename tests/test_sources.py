@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from archive.config import Settings
-from archive.sniff import sniff
-from archive.sources import collect
+from archive.ingest.inputs import collect
+from archive.ingest.sniff import sniff
 
 
 def test_sniff_tells_real_type_whatever_the_name(tmp_path: Path, resources: Path) -> None:

@@ -23,10 +23,10 @@ from PIL import Image
 from archive.catalog import Catalog
 from archive.cli import cli
 from archive.config import load_settings
-from archive.pipeline import add_production
-from archive.reindex import reindex
-from archive.search import open_searcher
-from archive.search import search as run_search
+from archive.ingest.pipeline import add_production
+from archive.search.query import open_searcher
+from archive.search.query import search as run_search
+from archive.search.writer import reindex
 from web import create_app
 from web.headers import CONTENT_SECURITY_POLICY
 from web.server import is_loopback

@@ -22,10 +22,10 @@ import pytest
 from bs4 import BeautifulSoup
 from test_foia_archive import BODY, OTHER  # the same released emails
 
+from archive import records
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
-from archive.foia import records
-from archive.pipeline import add_production
+from archive.ingest.pipeline import add_production
 from web import create_app
 
 HOSTILE = "<script>alert(1)</script>"

@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from archive.foia import records as foia_records
-from archive.matches import match_boxes
-from archive.search import parse, query_terms
+from archive import records as foia_records
+from archive.search.matches import match_boxes
+from archive.search.query import parse, query_terms
 from web.db import get_catalog, get_settings
 from web.openapi import openapi_spec
 from web.records import load_page

@@ -18,10 +18,10 @@ from flask import Flask, current_app, g
 
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.search import index_exists, open_searcher
+from archive.search.query import index_exists, open_searcher
 
 if TYPE_CHECKING:
-    from archive.search import Searcher
+    from archive.search.query import Searcher
 
 _EXTENSION = "archive.searchers"
 

@@ -19,13 +19,13 @@ from flask import (
     url_for,
 )
 
+from archive import records as foia_records
 from archive import storage
 from archive.citation import citation_line
 from archive.errors import NotFoundError, QueryError
-from archive.foia import query as foia_query
-from archive.foia import records as foia_records
-from archive.matches import highlight_text, match_boxes
-from archive.search import matching_pages, query_terms
+from archive.search import rewrites
+from archive.search.matches import highlight_text, match_boxes
+from archive.search.query import matching_pages, query_terms
 from web import foia, pageimages
 from web.db import get_catalog, get_searcher, get_settings
 from web.present import image_size, trusted_marks
@@ -109,7 +109,7 @@ def page(doc_id: str, page_no: int) -> str:
 
 def stamped(typed: str, record: PageRecord) -> str | None:
     """`typed` (the Bates number a search jumped from) if it is stamped on this page."""
-    key = foia_query.bates_key(typed[:200].upper())
+    key = rewrites.bates_key(typed[:200].upper())
     keys = {str(k).lower() for k in record.annotations.get("bates_keys") or []}
     return typed.strip() if key and key in keys else None
 

@@ -13,7 +13,7 @@ from flask import url_for
 
 from archive.foia import exemptions
 from archive.models import SearchResults
-from archive.search import search as run_search
+from archive.search.query import search as run_search
 from web.db import get_searcher, get_settings
 
 if TYPE_CHECKING:

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from archive import extract, storage
+from archive import storage
 from archive.config import Settings
 from archive.errors import NotFoundError
+from archive.read import extract
 
 RENDER_VERSION = 1  # bump when rendering changes, so browsers fetch the new images
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from archive.catalog import Catalog
-from archive.matches import Box, match_boxes
 from archive.models import Hit
+from archive.search.matches import Box, match_boxes
 
 _NOT_OUR_TAG = re.compile(r"<(?!/?mark>)")
 
@@ -19,8 +19,9 @@ _NOT_OUR_TAG = re.compile(r"<(?!/?mark>)")
 def trusted_marks(html: str) -> Markup:
     """HTML that is escaped text plus our <mark> tags, made safe to insert.
 
-    Excerpts come escaped from `archive.search` and page text from `archive.matches`; as a
-    second line of defence any `<` that does not open or close a bare <mark> is escaped.
+    Excerpts come escaped from `archive.search.query` and page text from
+    `archive.search.matches`; as a second line of defence any `<` that does not open or close
+    a bare <mark> is escaped.
     """
     return Markup(_NOT_OUR_TAG.sub("&lt;", html))
 

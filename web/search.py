@@ -13,8 +13,8 @@ from werkzeug.wrappers import Response
 from archive.errors import NotFoundError
 from archive.foia import exemptions
 from archive.models import SearchResults
-from archive.search import bates_lookup, query_terms
-from archive.search import search as run_search
+from archive.search.query import bates_lookup, query_terms
+from archive.search.query import search as run_search
 from web.db import get_catalog, get_searcher, get_settings
 from web.facets import facets, production_counts
 from web.present import group_by_document, hit_views

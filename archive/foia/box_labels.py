@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PIL import Image, ImageOps
 
-from archive import ocr
 from archive.foia import exemptions
 from archive.models import Word
+from archive.read import ocr
 
 Box = Sequence[float]  # [x0, y0, x1, y1] in PDF points
 LabelReader = Callable[[Image.Image, float, Sequence[Box], Sequence[bool]], list[list[str]]]

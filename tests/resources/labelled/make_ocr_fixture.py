@@ -3,7 +3,7 @@
 
 The hand-labelled sample (labels.json) includes image-only pages; OCR'ing them in every test
 run would take minutes, so their text and word boxes are cached here, produced by the same
-code path as `archive add` (archive.worker.read_page: render at 300 dpi, tesseract eng+Latin,
+code path as `archive add` (archive.read.worker.read_page: render at 300 dpi, tesseract eng+Latin,
 orientation detection when confidence is low). Only US federal records (public domain) and
 the project's own reconstruction are cached; Chicago pages are never copied into the repo.
 
@@ -21,8 +21,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(REPO))
 
-from archive import ocr, worker  # noqa: E402
 from archive.config import load_settings  # noqa: E402
+from archive.read import ocr, worker  # noqa: E402
 
 SOURCES = {  # fixture name -> file, relative to the repo
     "ntsb": REPO / "scans" / "ntsb-mu5735",

@@ -6,13 +6,14 @@ import random
 import re
 
 import pytest
-from whoosh import collectors, query, sorting
+from whoosh import collectors as whoosh_collectors
+from whoosh import query, sorting
 
-from archive import collect, index
 from archive.config import Settings
-from archive.excerpts import excerpt
-from archive.matches import match_spans
-from archive.search import open_searcher, parse, search
+from archive.search import collectors, index
+from archive.search.excerpts import excerpt
+from archive.search.matches import match_spans
+from archive.search.query import open_searcher, parse, search
 
 WORDS = ["sally", "port", "rikers", "island", "the", "of", "field", "office", "declined",
          "detainer", "custody"]
@@ -64,9 +65,9 @@ def test_same_matches_scores_and_facets_as_whoosh(corpus: Settings, text: str) -
             "production": sorting.FieldFacet("production_id", allow_overlap=True),
             "exemption": sorting.FieldFacet("exemption", allow_overlap=True)},
             maptype=sorting.Count)
-        fast = collect.CountingCollector(
+        fast = collectors.CountingCollector(
             10**6, {"production": "production_id", "exemption": "exemption"})
-        searcher.search_with_collector(collect.exact_phrases(parsed), fast)
+        searcher.search_with_collector(collectors.exact_phrases(parsed), fast)
         ours = fast.results()
         assert fast.matched == len(stock)
         assert {d: round(s, 6) for s, d in ours.top_n} == {
@@ -79,10 +80,10 @@ def test_block_skipping_top_hits_and_exact_total(corpus: Settings) -> None:
     with open_searcher(corpus) as searcher:
         assert searcher is not None
         parsed = parse("of OR custody", corpus, searcher)
-        everything = collectors.UnlimitedCollector()
+        everything = whoosh_collectors.UnlimitedCollector()
         searcher.search_with_collector(parsed, everything)
         best = sorted(everything.results().top_n, key=lambda item: (-item[0], item[1]))[:5]
-        fast = collect.CountingCollector(5, {"production": "production_id"})
+        fast = collectors.CountingCollector(5, {"production": "production_id"})
         searcher.search_with_collector(parsed, fast)
         assert [(round(s, 6), d) for s, d in fast.results().top_n] == [
             (round(s, 6), d) for s, d in best]
@@ -106,7 +107,7 @@ def test_phrase_with_a_word_missing_from_the_index(corpus: Settings) -> None:
         assert search(searcher, '"sally zebra"', corpus).total == 0
         assert searcher is not None
         plain = query.Phrase("text", ["salli", "port"])
-        assert len(searcher.search(collect.exact_phrases(plain), limit=None)) == len(
+        assert len(searcher.search(collectors.exact_phrases(plain), limit=None)) == len(
             searcher.search(plain, limit=None)) > 0
 
 

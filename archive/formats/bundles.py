@@ -25,13 +25,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archive import extract, storage
+from archive import storage
 from archive.config import Settings
 from archive.errors import DocumentError, TooLargeError
 from archive.foia import bates, dates
-from archive.foia.loadfiles import LoadDocument, field_value
+from archive.formats.loadfiles import LoadDocument, field_value
+from archive.ingest.sniff import sniff
 from archive.models import DocumentProbe, SourceFile
-from archive.sniff import sniff
+from archive.read import extract
 
 KIND = "loadfile"
 _COUNTER = re.compile(r"(.*?)(\d+)")

@@ -22,8 +22,8 @@ from whoosh.index import LockError
 from whoosh.support.charset import accent_map
 from whoosh.writing import IndexWriter
 
+from archive import records
 from archive.errors import ArchiveLockedError, IndexOutOfDateError
-from archive.foia import records
 
 SCHEMA_VERSION = 2  # 2: foia, dup_group, release_order
 _VERSION_FILE = ".schema_version"
@@ -162,7 +162,7 @@ def make_schema() -> fields.Schema:
         bates=fields.KEYWORD(lowercase=True, stored=True, commas=True),
         exemption=fields.KEYWORD(lowercase=True, commas=True, stored=True),
         redacted=fields.ID(stored=True),
-        foia=fields.STORED(),  # the page's JSON additions (archive.foia.records)
+        foia=fields.STORED(),  # the page's JSON additions (archive.records)
         dup_group=fields.ID(stored=True, sortable=True),  # near-duplicate pages share it
         release_order=fields.ID(sortable=True),  # first release date, for collapse=1
     )

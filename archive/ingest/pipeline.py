@@ -18,15 +18,20 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from archive import bundles, children, index, ocr, sources, storage, worker
+from archive import storage
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import ArchiveError
-from archive.locking import write_lock
+from archive.formats import bundles
+from archive.ingest import children
+from archive.ingest.inputs import Collected, collect
+from archive.ingest.locking import write_lock
+from archive.ingest.progress import Progress
 from archive.models import AddReport, DocumentProbe, Failure, PageResult, SourceFile
-from archive.production import production_defaults
-from archive.progress import Progress
-from archive.reindex import IndexBatch
+from archive.read import ocr, worker
+from archive.releases import production_defaults
+from archive.search import index
+from archive.search.writer import IndexBatch
 
 MAX_NESTING = 10  # attachments of attachments of ... deeper are reported, not added
 
@@ -59,7 +64,7 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
     with write_lock(settings), Catalog(settings.catalog_path) as catalog:
         ix = index.open_or_create(settings.whoosh_dir)
         prod = catalog.ensure_production(name, meta)
-        collected = sources.collect(inputs, prod["slug"], settings)
+        collected = collect(inputs, prod["slug"], settings)
         report = AddReport(failed=list(collected.failed))
         batch = IndexBatch(catalog, ix)
         planned: dict[str, _Doc] = {}
@@ -79,12 +84,13 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
     return report
 
 
-def _plan(catalog: Catalog, prod: Any, collected: sources.Collected, settings: Settings,
+def _plan(catalog: Catalog, prod: Any, collected: Collected, settings: Settings,
           report: AddReport, batch: IndexBatch, todo: dict[str, _Doc]) -> list[_Doc]:
     """Record each file in the catalog; return those that still need reading.
 
-    A document a load file defines carries its load-file facts as hints (`archive.bundles`):
-    its title, its family's parent, its pages' Bates numbers and its fields.
+    A document a load file defines carries its load-file facts as hints
+    (`archive.formats.bundles`): its title, its family's parent, its pages' Bates numbers
+    and its fields.
     """
     for src in collected.files:
         hints = collected.hints.get(src.doc_id) or {}

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from archive.emails import charsets
-from archive.emails.parse import POLICY
+from archive.formats.emails import charsets
+from archive.formats.emails.parse import POLICY
 
 _SEPARATOR = re.compile(rb"^From \S+.*\b\d{1,2}:\d\d(:\d\d)?\b")
 _HEADER_BYTES = 64 * 1024

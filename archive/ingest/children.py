@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive import sources, storage
+from archive import storage
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.ingest import inputs
 from archive.models import ChildFile, SourceFile
 
 
@@ -49,10 +50,10 @@ def store(parent: SourceFile, children: list[ChildFile], settings: Settings) -> 
     out: list[StoredChild] = []
     try:
         for child in children:
-            stored = sources.store_original(child.staged, folder / child.name, settings)
+            stored = inputs.store_original(child.staged, folder / child.name, settings)
             source = None
             if child.kind != "unsupported":
-                source = SourceFile(path=stored, given=stored, sha256=sources.sha256_of(stored),
+                source = SourceFile(path=stored, given=stored, sha256=inputs.sha256_of(stored),
                                     size=stored.stat().st_size, kind=child.kind)
             out.append(StoredChild(child, stored, source))
     finally:

@@ -16,8 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
-from archive.index import analyse_word, analysed_tokens, word_tokens
 from archive.models import Word
+from archive.search.index import analyse_word, analysed_tokens, word_tokens
 
 Box = list[float]  # [x0, y0, x1, y1] in the same unit as the words (PDF points)
 
@@ -85,7 +85,7 @@ def match_spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int
 
     Args:
         text: a page's text.
-        sequences: from `archive.search.query_terms`.
+        sequences: from `archive.search.query.query_terms`.
 
     Returns:
         Sorted, non-overlapping (start, end) spans; a phrase gives one span per occurrence.
@@ -180,7 +180,7 @@ def match_boxes(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> li
 
     Args:
         words: the page's stored words, `[x0, y0, x1, y1, word]` in PDF points.
-        sequences: from `archive.search.query_terms`.
+        sequences: from `archive.search.query.query_terms`.
     """
     boxes: list[Box] = []
     for occurrence in matched_words(words, sequences):

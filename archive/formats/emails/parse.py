@@ -18,10 +18,10 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from archive.emails import charsets
-from archive.emails.htmltext import html_to_text
-from archive.emails.message import Attachment, ParsedMessage
-from archive.emails.names import safe_name
+from archive.formats.emails import charsets
+from archive.formats.emails.htmltext import html_to_text
+from archive.formats.emails.message import Attachment, ParsedMessage
+from archive.formats.emails.names import safe_name
 
 _NESTED = {"message/rfc822", "message/global", "message/news"}
 _BODY_TYPES = {"text/plain", "text/html", "text/enriched"}

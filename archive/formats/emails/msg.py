@@ -17,11 +17,11 @@ import extract_msg
 from extract_msg.enums import AttachmentType
 from extract_msg.exceptions import ExMsgBaseException
 
-from archive.emails import charsets
-from archive.emails.htmltext import html_to_text
-from archive.emails.message import Attachment, ParsedMessage
-from archive.emails.names import safe_name
 from archive.errors import DamagedDocumentError
+from archive.formats.emails import charsets
+from archive.formats.emails.htmltext import html_to_text
+from archive.formats.emails.message import Attachment, ParsedMessage
+from archive.formats.emails.names import safe_name
 
 # Windows primary language ids -> ANSI code page (the low 10 bits of an LCID)
 _LANGUAGE_CODEPAGE = {

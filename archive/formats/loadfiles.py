@@ -2,7 +2,7 @@
 `.opt` (one line per page image: its Bates number, and where a new document starts).
 
 `find_sets` finds the load files in a production folder and resolves every path they name,
-refusing paths that lead outside the folder. `archive.bundles` turns each document into one
+refusing paths that lead outside the folder. `archive.formats.bundles` turns each document into one
 archive document (its page images printed to one PDF, a Bates number per page, the .dat's
 fields as metadata) instead of adding the images as loose files.
 """

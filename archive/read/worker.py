@@ -14,11 +14,13 @@ from typing import Any
 
 from PIL import Image
 
-from archive import bundles, emails, extract, ocr, storage
+from archive import storage
 from archive.config import Settings
 from archive.errors import OcrFailedError, TooLargeError
 from archive.foia import box_labels, redactions
+from archive.formats import bundles, emails
 from archive.models import DocumentProbe, PageResult
+from archive.read import extract, ocr
 
 Image.MAX_IMAGE_PIXELS = None  # the archive checks pixel counts itself, with its own limit
 
@@ -37,8 +39,8 @@ def probe_file(path: Path, kind: str, settings: Settings, doc_id: str = "",
     """Open a file and check it is whole and within the limits.
 
     An email, mbox or text attachment is printed to its derived PDF here, and the files
-    inside it are staged for the supervisor (see `archive.emails`); the page images of a
-    load-file document are bound into its derived PDF (see `archive.bundles`).
+    inside it are staged for the supervisor (see `archive.formats.emails`); the page images of a
+    load-file document are bound into its derived PDF (see `archive.formats.bundles`).
     """
     if kind in storage.RENDERED_KINDS:
         return emails.probe(path, kind, doc_id, settings, hints or {})

@@ -14,13 +14,12 @@ from markupsafe import escape
 from whoosh import index, qparser, query, sorting
 from whoosh.searching import Searcher
 
-from archive import collect, excerpts
+from archive import records
 from archive.config import Settings
 from archive.errors import QueryError
-from archive.foia import query as foia_query
-from archive.foia import records
-from archive.index import SCHEMA_VERSION, make_schema
 from archive.models import Hit, SearchResults
+from archive.search import collectors, excerpts, rewrites
+from archive.search.index import SCHEMA_VERSION, make_schema
 
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -118,7 +117,7 @@ def parse(text: str, settings: Settings, searcher: Searcher | None = None) -> qu
     Raises:
         QueryError: malformed, or a term that would expand to too many words.
     """
-    text = foia_query.rewrite(check_syntax(text, settings))
+    text = rewrites.rewrite(check_syntax(text, settings))
     try:
         parsed = _PARSER.parse(text)
     except (ValueError, RecursionError, IndexError, KeyError, TypeError, AttributeError) as exc:
@@ -195,17 +194,17 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     parsed = parse(text, settings, searcher)
     if searcher is None:
         return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen)
-    bates_key = foia_query.bates_key(text)
+    bates_key = rewrites.bates_key(text)
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
     sequences = _marked(parsed, searcher)
-    matcher_query = collect.exact_phrases(parsed)
+    matcher_query = collectors.exact_phrases(parsed)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
         if production:
             matcher_query = query.Require(matcher_query, query.Term("production_id", production))
         return _collapsed(searcher, text, matcher_query, sequences, page, pagelen)
-    collector = collect.CountingCollector(
+    collector = collectors.CountingCollector(
         first + pagelen, _FACETS, only=("production_id", production) if production else None)
     searcher.search_with_collector(matcher_query, collector)
     hits = [_hit(h, sequences) for h in collector.results()[first:first + pagelen]]
@@ -231,7 +230,7 @@ def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
 
 
 class _ValuesFacet(sorting.FieldFacet):
-    """An overlapping field facet whose values come from `collect.doc_values` (read once per
+    """An overlapping field facet whose values come from `collectors.doc_values` (read once per
     segment and process, not once per query)."""
 
     def __init__(self, fieldname: str) -> None:
@@ -249,7 +248,7 @@ class _ValuesCategorizer(sorting.Categorizer):
         self.values: list[tuple[Any, ...]] = []
 
     def set_searcher(self, segment_searcher: Searcher, docoffset: int) -> None:
-        self.values = collect.doc_values(segment_searcher.reader(), self.fieldname)
+        self.values = collectors.doc_values(segment_searcher.reader(), self.fieldname)
 
     def keys_for(self, matcher: Any, docid: int) -> tuple[Any, ...]:
         return self.values[docid]
@@ -293,7 +292,7 @@ def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None
     None when the query is not a Bates number or no page carries it. For the reading
     room's jump-to-page.
     """
-    key = foia_query.bates_key(text)
+    key = rewrites.bates_key(text)
     if searcher is None or key is None:
         return None
     found = searcher.search(query.Term("bates", key), limit=1,
@@ -340,7 +339,7 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
 def query_terms(text: str, settings: Settings) -> list[list[str]]:
     """The analysed word sequences a query looks for in page text: phrases and single words.
 
-    Used to find the word boxes to highlight on a page image (`archive.matches`). A wildcard
+    Used to find the word boxes to highlight on a page image (`archive.search.matches`). A wildcard
     comes as its pattern (`detain*`, `de?ain*`), a fuzzy term as `word~distance/prefix`
     (`salli~1/0`); analysed words never contain `*`, `?` or `~`.
     """

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from archive import bundles
 from archive.config import Settings
 from archive.errors import DocumentError, TooLargeError, UnsafeArchiveError
-from archive.foia import loadfiles
+from archive.formats import bundles, loadfiles
+from archive.ingest.sniff import is_sidecar, is_unpacked_member, sniff
 from archive.models import Failure, SourceFile
-from archive.sniff import is_sidecar, is_unpacked_member, sniff
 
 _CHUNK = 1 << 20
 
@@ -29,7 +28,8 @@ _CHUNK = 1 << 20
 @dataclass(slots=True)
 class Collected:
     """Files ready to read, files refused with a reason, sidecar files passed over, and
-    what load files say of the documents they define (`archive.bundles.hints`, by doc_id)."""
+    what load files say of the documents they define (`archive.formats.bundles.hints`, by
+    doc_id)."""
 
     files: list[SourceFile] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from archive.emails.charsets import clean_text
-from archive.emails.message import ParsedMessage
+from archive.formats.emails.charsets import clean_text
+from archive.formats.emails.message import ParsedMessage
 
 Printout = tuple[list[tuple[str, str]], str]  # labelled fields, then the body
 

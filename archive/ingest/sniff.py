@@ -34,7 +34,7 @@ _OFFICE_ZIPS = {
 }
 
 SIDECAR_NAMES = {"production.toml", "thumbs.db", "desktop.ini"}
-UNPACKED_SUFFIXES = (".attachments", ".messages")  # see archive.children
+UNPACKED_SUFFIXES = (".attachments", ".messages")  # see archive.ingest.children
 SIDECAR_SUFFIXES = {".md", ".py", ".toml", ".dat", ".opt", ".lst", ".lfp"}
 
 

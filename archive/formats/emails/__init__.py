@@ -7,6 +7,6 @@ its attachments, which the supervisor (`pipeline`) adds as child documents.
 
 from __future__ import annotations
 
-from archive.emails.ingest import probe, read_message, render_again
+from archive.formats.emails.ingest import probe, read_message, render_again
 
 __all__ = ["probe", "read_message", "render_again"]

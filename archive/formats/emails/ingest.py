@@ -12,15 +12,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from archive import extract, storage
+from archive import storage
 from archive.config import Settings
-from archive.emails import charsets, mbox, render
-from archive.emails.htmltext import html_to_text
-from archive.emails.message import Attachment, ParsedMessage
-from archive.emails.msg import parse_msg
-from archive.emails.parse import parse_bytes
+from archive.formats.emails import charsets, mbox, render
+from archive.formats.emails.htmltext import html_to_text
+from archive.formats.emails.message import Attachment, ParsedMessage
+from archive.formats.emails.msg import parse_msg
+from archive.formats.emails.parse import parse_bytes
+from archive.ingest.sniff import sniff
 from archive.models import ChildFile, DocumentProbe
-from archive.sniff import sniff
+from archive.read import extract
 
 MAX_ATTACHMENTS = 5000  # per message; more are reported, not added
 _UNTYPED = ("application/octet-stream", "application/txt", "application/text")

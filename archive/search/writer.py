@@ -9,11 +9,11 @@ from typing import Any
 
 from whoosh.index import Index
 
-from archive import annotate, index
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.foia import duplicates
-from archive.locking import write_lock
+from archive.foia import annotate, duplicates
+from archive.ingest.locking import write_lock
+from archive.search import index
 
 
 def document_fields(catalog: Catalog, doc_id: str) -> dict[str, Any]:

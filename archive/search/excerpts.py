@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from markupsafe import escape
 
-from archive.index import analysed_words
-from archive.matches import match_spans, merge_spans
+from archive.search.index import analysed_words
+from archive.search.matches import match_spans, merge_spans
 
 BETWEEN = " … "
 # Each word of a match is marked on its own ("<mark>sally</mark> <mark>port</mark>"), as
-# Whoosh's highlighter did; words as archive.index's tokenizer finds them.
+# Whoosh's highlighter did; words as archive.search.index's tokenizer finds them.
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
