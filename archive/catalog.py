@@ -291,6 +291,56 @@ class Catalog:
         ).fetchone()
         return row
 
+    # near-duplicate pages (signatures from archive.foia.duplicates) ----------------------
+
+    def signed_pages(self, doc_id: str) -> set[int]:
+        """Pages of a document whose near-duplicate signature is already stored."""
+        return {r[0] for r in self.db.execute(
+            "SELECT page_no FROM page_signatures WHERE doc_id = ?", (doc_id,))}
+
+    def duplicate_candidates(self, bands: list[int],
+                             doc_id: str) -> list[tuple[str, int, int, bytes]]:
+        """Signed pages of other documents sharing an LSH band: (doc_id, page_no, size, sig)."""
+        marks = ",".join("?" * len(bands))
+        rows = self.db.execute(
+            f"""SELECT DISTINCT s.doc_id, s.page_no, s.size, s.signature
+                FROM page_bands b JOIN page_signatures s
+                  ON s.doc_id = b.doc_id AND s.page_no = b.page_no
+                WHERE b.band IN ({marks}) AND b.doc_id != ?
+                ORDER BY s.rowid""", (*bands, doc_id)).fetchall()
+        return [(r[0], int(r[1]), int(r[2]), bytes(r[3])) for r in rows]
+
+    def save_signature(self, doc_id: str, page_no: int, size: int, signature: bytes | None,
+                       bands: list[int], matches: list[tuple[str, int, float]],
+                       annotations: dict[str, Any] | None = None) -> None:
+        """Store a page's signature, its bands and the pages it matched, in one transaction.
+
+        `annotations`, when given, replace the page's (its new `dup_group`).
+        """
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            db.execute("INSERT OR REPLACE INTO page_signatures VALUES (?, ?, ?, ?)",
+                       (doc_id, page_no, size, signature))
+            db.executemany("INSERT INTO page_bands VALUES (?, ?, ?)",
+                           [(band, doc_id, page_no) for band in bands])
+            for other_doc, other_page, score in matches:
+                db.executemany("INSERT OR REPLACE INTO page_duplicates VALUES (?, ?, ?, ?, ?)",
+                               [(doc_id, page_no, other_doc, other_page, score),
+                                (other_doc, other_page, doc_id, page_no, score)])
+            if annotations is not None:
+                self.set_annotations(doc_id, page_no, annotations)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def duplicates_of(self, doc_id: str, page_no: int) -> list[tuple[str, int]]:
+        """The pages recorded as near-duplicates of one page: [(doc_id, page_no)]."""
+        return [(r[0], int(r[1])) for r in self.db.execute(
+            """SELECT other_doc_id, other_page_no FROM page_duplicates
+               WHERE doc_id = ? AND page_no = ?""", (doc_id, page_no))]
+
     def stats(self) -> dict[str, int]:
         """The `stats --json` contract: counts of indexed material."""
         one = self.db.execute

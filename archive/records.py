@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from archive.catalog import Catalog
-from archive.foia import duplicates
 
 META_FIELDS = ("name", "agency", "request_number", "released", "interim", "source_url")
 
@@ -78,5 +77,19 @@ def for_page(catalog: Catalog, doc_id: str, page_no: int) -> dict[str, Any] | No
     found = notes.get("redactions") or {}
     record["redactions"]["boxes"] = found.get("boxes", [])
     record["redactions"]["full"] = bool(found.get("full"))  # withheld in full
-    record["duplicates"] = duplicates.duplicates(catalog, doc_id, page_no)
+    record["duplicates"] = duplicates(catalog, doc_id, page_no)
     return record
+
+
+def duplicates(catalog: Catalog, doc_id: str, page_no: int) -> list[dict[str, Any]]:
+    """The other pages found to be the same record (`archive.foia.duplicates`):
+    [{doc_id, page, production, released}], earliest release first.
+    """
+    out = []
+    for other_doc, other_page in catalog.duplicates_of(doc_id, page_no):
+        first = earliest([dict(p) for p in catalog.document_productions(other_doc)])
+        out.append({"doc_id": other_doc, "page": other_page,
+                    "production": first["name"] if first else None,
+                    "released": first.get("released") if first else None})
+    out.sort(key=lambda d: (d["released"] or "9999-99-99", d["doc_id"], d["page"]))
+    return out

@@ -7,6 +7,7 @@ worker pool, so it is done once); tests that change it build their own.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pymupdf
@@ -139,6 +140,20 @@ def test_duplicates_across_releases_and_collapse(home: Settings) -> None:
     assert [(d["page"], d["production"]) for d in page["duplicates"]] == [
         (first.page, "ICE release 2")]
     assert len(page["redactions"]["boxes"]) == 1
+
+
+def test_a_failing_duplicates_query_surfaces(home: Settings, tmp_path: Path) -> None:
+    """A catalog error is raised, never read as "no duplicates" (it once was swallowed)."""
+    hit = _hits(home, '"sally port"')[0]
+    broken = tmp_path / "catalog.sqlite"
+    with Catalog(home.catalog_path, readonly=True) as catalog:
+        catalog.db.execute(f"VACUUM INTO '{broken}'")
+    with Catalog(broken) as catalog:
+        assert records.for_page(catalog, hit.doc_id, hit.page)["duplicates"]  # type: ignore[index]
+        catalog.db.execute("DROP TABLE page_duplicates")
+    with Catalog(broken, readonly=True) as catalog, \
+            pytest.raises(sqlite3.OperationalError, match="page_duplicates"):
+        records.for_page(catalog, hit.doc_id, hit.page)
 
 
 def test_unrelated_pages_are_not_duplicates(settings: Settings, tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ MinHash signature per page (numpy: 128 hash functions over ~1,000 shingles at on
 stdlib would take ~100x longer) is stored in the catalog with 42 LSH bands of 3 values, so
 the candidates for a new page are found with one indexed query whatever the archive's
 size (datasketch does the same, with a dependency and a pickled index to keep in sync).
+This module only computes; `archive.search.writer.sign_pages` stores signatures and pairs
+through the catalog, and `archive.records.duplicates` lists them.
 
 Two pages are near-duplicates when the shingles of the smaller are mostly (>= 75 %) in the
 larger, estimated from the signatures and the sizes. The overlap, not Jaccard, is used
@@ -23,15 +25,10 @@ message on one page do match it: they are the same text.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import sqlite3
 import zlib
-from typing import Any
 
 import numpy as np
-
-from archive.catalog import Catalog
 
 PERMUTATIONS = 128
 ROWS = 3
@@ -78,88 +75,14 @@ def overlap(sig_a: np.ndarray, size_a: int, sig_b: np.ndarray, size_b: int) -> f
     return min(1.0, common / max(1, min(size_a, size_b)))
 
 
-def register(catalog: Catalog, doc_id: str) -> int:
-    """Sign a document's new pages and record their near-duplicates; return pairs found.
-
-    A new page joins the duplicate group of the first page it matches (its
-    `annotations["dup_group"]`), so pages already indexed keep theirs and need no update.
+def matches(sig: np.ndarray, size: int,
+            candidates: list[tuple[str, int, int, bytes]]) -> list[tuple[str, int, float]]:
+    """The candidates (doc_id, page_no, size, signature bytes) that are near-duplicates of a
+    page with signature `sig` and `size` shingles: [(doc_id, page_no, overlap)], in order.
     """
-    db = catalog.db
-    done = {r[0] for r in db.execute(
-        "SELECT page_no FROM page_signatures WHERE doc_id = ?", (doc_id,))}
-    found = 0
-    for page in catalog.pages(doc_id):
-        if page["page_no"] in done:
-            continue
-        found += _register_page(catalog, doc_id, page)
-    return found
-
-
-def _register_page(catalog: Catalog, doc_id: str, page: Any) -> int:
-    db, page_no = catalog.db, page["page_no"]
-    grams = shingles(page["text"] or "")
-    if not grams:
-        db.execute("INSERT OR REPLACE INTO page_signatures VALUES (?, ?, 0, NULL)",
-                   (doc_id, page_no))
-        return 0
-    sig = signature(grams)
-    keys = bands(sig)
-    marks = ",".join("?" * len(keys))
-    candidates = db.execute(
-        f"""SELECT DISTINCT s.doc_id, s.page_no, s.size, s.signature
-            FROM page_bands b JOIN page_signatures s
-              ON s.doc_id = b.doc_id AND s.page_no = b.page_no
-            WHERE b.band IN ({marks}) AND b.doc_id != ?
-            ORDER BY s.rowid""", (*keys, doc_id)).fetchall()
-    matches = []
-    for other_doc, other_page, size, blob in candidates:
-        score = overlap(sig, len(grams), np.frombuffer(blob, dtype=np.uint64), size)
+    found = []
+    for other_doc, other_page, other_size, blob in candidates:
+        score = overlap(sig, size, np.frombuffer(blob, dtype=np.uint64), other_size)
         if score >= THRESHOLD:
-            matches.append((other_doc, other_page, round(score, 3)))
-    db.execute("BEGIN")
-    try:
-        db.execute("INSERT OR REPLACE INTO page_signatures VALUES (?, ?, ?, ?)",
-                   (doc_id, page_no, len(grams), sig.tobytes()))
-        db.executemany("INSERT INTO page_bands VALUES (?, ?, ?)",
-                       [(k, doc_id, page_no) for k in keys])
-        for other_doc, other_page, score in matches:
-            db.executemany("INSERT OR REPLACE INTO page_duplicates VALUES (?, ?, ?, ?, ?)",
-                           [(doc_id, page_no, other_doc, other_page, score),
-                            (other_doc, other_page, doc_id, page_no, score)])
-        if matches:
-            notes = json.loads(page["annotations"] or "{}")
-            notes["dup_group"] = _group(catalog, matches[0][0], matches[0][1])
-            catalog.set_annotations(doc_id, page_no, notes)
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    return len(matches)
-
-
-def _group(catalog: Catalog, doc_id: str, page_no: int) -> str:
-    row = catalog.page(doc_id, page_no)
-    notes = json.loads(row["annotations"] or "{}") if row is not None else {}
-    return str(notes.get("dup_group") or f"{doc_id}:{page_no:05d}")
-
-
-def duplicates(catalog: Catalog, doc_id: str, page_no: int) -> list[dict[str, Any]]:
-    """The other pages found to be the same record: [{doc_id, page, production}], by
-    release (earliest first).
-    """
-    try:
-        rows = catalog.db.execute(
-            """SELECT other_doc_id, other_page_no FROM page_duplicates
-               WHERE doc_id = ? AND page_no = ?""", (doc_id, page_no)).fetchall()
-    except sqlite3.OperationalError:  # a catalog last written before duplicates were kept
-        return []
-    out = []
-    for other_doc, other_page in rows:
-        productions = [dict(p) for p in catalog.document_productions(other_doc)]
-        first = min(productions, key=lambda p: p.get("released") or "9999-99-99",
-                    default=None)
-        out.append({"doc_id": other_doc, "page": int(other_page),
-                    "production": first["name"] if first else None,
-                    "released": first.get("released") if first else None})
-    out.sort(key=lambda d: (d["released"] or "9999-99-99", d["doc_id"], d["page"]))
-    return out
+            found.append((other_doc, other_page, round(score, 3)))
+    return found

@@ -43,6 +43,42 @@ def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
     return pages
 
 
+def sign_pages(catalog: Catalog, doc_id: str) -> int:
+    """Sign a document's new pages and record their near-duplicates; return pairs found.
+
+    A new page joins the duplicate group of the first page it matches (its
+    `annotations["dup_group"]`), so pages already indexed keep theirs and need no update.
+    """
+    done = catalog.signed_pages(doc_id)
+    found = 0
+    for page in catalog.pages(doc_id):
+        if page["page_no"] in done:
+            continue
+        grams = duplicates.shingles(page["text"] or "")
+        if not grams:
+            catalog.save_signature(doc_id, page["page_no"], 0, None, [], [])
+            continue
+        sig = duplicates.signature(grams)
+        bands = duplicates.bands(sig)
+        matches = duplicates.matches(sig, len(grams),
+                                     catalog.duplicate_candidates(bands, doc_id))
+        notes = None
+        if matches:
+            notes = json.loads(page["annotations"] or "{}")
+            notes["dup_group"] = _group(catalog, matches[0][0], matches[0][1])
+        catalog.save_signature(doc_id, page["page_no"], len(grams), sig.tobytes(), bands,
+                               matches, notes)
+        found += len(matches)
+    return found
+
+
+def _group(catalog: Catalog, doc_id: str, page_no: int) -> str:
+    """The duplicate group of a page: its own `dup_group`, else the page's key."""
+    row = catalog.page(doc_id, page_no)
+    notes = json.loads(row["annotations"] or "{}") if row is not None else {}
+    return str(notes.get("dup_group") or f"{doc_id}:{page_no:05d}")
+
+
 class IndexBatch:
     """Documents waiting to be written to the index; one commit for several documents.
 
@@ -78,7 +114,7 @@ class IndexBatch:
         if not self.doc_ids:
             return
         for doc_id in self.doc_ids:  # before writing: a new page's duplicate group is indexed
-            duplicates.register(self.catalog, doc_id)
+            sign_pages(self.catalog, doc_id)
         with index.writer(self.ix, timeout=30.0) as w:
             for doc_id in self.doc_ids:
                 index.add_pages(w, document_fields(self.catalog, doc_id),
