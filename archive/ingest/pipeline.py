@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -49,6 +48,20 @@ class _Doc:
     annotations: dict[str, Any] = field(default_factory=dict)  # its own email headers, date
 
 
+@dataclass(slots=True)
+class _Run:
+    """What one `add` works with: where it writes, what it reports, what it has planned."""
+
+    settings: Settings
+    catalog: Catalog
+    production: Any  # the production's catalog row
+    batch: IndexBatch
+    report: AddReport
+    progress: Progress
+    lang: str  # tesseract languages, "" when OCR is off
+    planned: dict[str, _Doc] = field(default_factory=dict)  # every document to read, by id
+
+
 def add_production(inputs: list[Path], settings: Settings, *, production: str | None = None,
                    meta: dict[str, Any] | None = None,
                    progress: Progress | None = None) -> AddReport:
@@ -65,27 +78,20 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
         ix = index.open_or_create(settings.whoosh_dir)
         prod = catalog.ensure_production(name, meta)
         collected = collect(inputs, prod["slug"], settings)
-        report = AddReport(failed=list(collected.failed))
-        batch = IndexBatch(catalog, ix)
-        planned: dict[str, _Doc] = {}
-        todo = _plan(catalog, prod, collected, settings, report, batch, planned)
+        run = _Run(settings, catalog, prod, IndexBatch(catalog, ix),
+                   AddReport(failed=list(collected.failed)), progress, lang)
+        todo = _plan(run, collected)
         progress.start(files=len(todo))
-
-        def adopt(doc: _Doc, probe: DocumentProbe) -> list[_Doc]:
-            return _adopt(doc, probe, catalog, prod, settings, report, batch, progress,
-                          planned)
-
         if todo:
-            _read_all(todo, catalog, batch, settings, lang, report, progress, adopt)
-        batch.flush()
+            _read_all(run, todo)
+        run.batch.flush()
         progress.close()
-    report.added.sort()
-    report.failed.sort(key=lambda failure: failure.file)  # the same order, however read
-    return report
+    run.report.added.sort()
+    run.report.failed.sort(key=lambda failure: failure.file)  # the same order, however read
+    return run.report
 
 
-def _plan(catalog: Catalog, prod: Any, collected: Collected, settings: Settings,
-          report: AddReport, batch: IndexBatch, todo: dict[str, _Doc]) -> list[_Doc]:
+def _plan(run: _Run, collected: Collected) -> list[_Doc]:
     """Record each file in the catalog; return those that still need reading.
 
     A document a load file defines carries its load-file facts as hints
@@ -94,81 +100,78 @@ def _plan(catalog: Catalog, prod: Any, collected: Collected, settings: Settings,
     """
     for src in collected.files:
         hints = collected.hints.get(src.doc_id) or {}
-        planned = _plan_file(catalog, prod, src, settings, report, batch, todo,
-                             parent=hints.get("parent"), title=hints.get("title") or "",
-                             listed=True)
+        planned = _plan_file(run, src, parent=hints.get("parent"),
+                             title=hints.get("title") or "", listed=True)
         if planned is not None and hints:
             planned.hints = hints
-    return list(todo.values())
+    return list(run.planned.values())
 
 
-def _plan_file(catalog: Catalog, prod: Any, src: SourceFile, settings: Settings,
-               report: AddReport, batch: IndexBatch, todo: dict[str, _Doc],
-               parent: str | None = None, title: str = "", listed: bool = False) -> _Doc | None:
-    """Record one file in the catalog; queue it in `todo` (and return it) if it needs reading.
+def _plan_file(run: _Run, src: SourceFile, parent: str | None = None, title: str = "",
+               listed: bool = False) -> _Doc | None:
+    """Record one file in the catalog; plan it (and return it) if it needs reading.
 
     A file found inside another (`parent`) is reported with it, unless it is `listed` in
     the production itself (an attachment a load file lists).
     """
+    catalog, settings = run.catalog, run.settings
     catalog.start_document(src.doc_id, src.sha256, title or src.path.stem,
                            storage.home_relative(settings, src.path), src.kind, src.size,
                            parent_doc_id=parent)
-    new_link = catalog.link(src.doc_id, prod["id"], src.given.name)
+    new_link = catalog.link(src.doc_id, run.production["id"], src.given.name)
     row = catalog.document(src.doc_id)
     finished = row is not None and row["state"] == "indexed" and not (
         catalog.failed_page_count(src.doc_id))
-    if src.doc_id in todo or finished:
+    if src.doc_id in run.planned or finished:
         if parent is None or listed:
-            report.unchanged.append(str(src.given))
-        if new_link and src.doc_id not in todo:
-            batch.add(src.doc_id)  # now also in this production: refresh its fields
+            run.report.unchanged.append(str(src.given))
+        if new_link and src.doc_id not in run.planned:
+            run.batch.add(src.doc_id)  # now also in this production: refresh its fields
         if finished and src.kind in storage.RENDERED_KINDS:  # finish an interrupted run
             for child, hints in children.unfinished(catalog, src.doc_id, settings):
-                planned = _plan_file(catalog, prod, child, settings, report, batch, todo,
-                                     parent=src.doc_id)
+                planned = _plan_file(run, child, parent=src.doc_id)
                 if planned is not None:
                     planned.hints = hints
         return None
     rendered = src.kind in storage.RENDERED_KINDS or src.kind == bundles.KIND
-    todo[src.doc_id] = _Doc(source=src, given=str(src.given), read_path=storage.derived_pdf(
-        settings, src.doc_id) if rendered else None)
-    return todo[src.doc_id]
+    doc = _Doc(source=src, given=str(src.given),
+               read_path=storage.derived_pdf(settings, src.doc_id) if rendered else None)
+    run.planned[src.doc_id] = doc
+    return doc
 
 
-def _adopt(doc: _Doc, probe: DocumentProbe, catalog: Catalog, prod: Any, settings: Settings,
-           report: AddReport, batch: IndexBatch, progress: Progress,
-           planned: dict[str, _Doc]) -> list[_Doc]:
-    """Store the files a worker found in `doc`, list them in its meta, queue them to read."""
-    stored = children.store(doc.source, probe.children, settings)
-    known = set(planned)
+def _adopt(run: _Run, doc: _Doc, probe: DocumentProbe) -> list[_Doc]:
+    """Store the files a worker found in `doc`, list them in its meta, plan them to read."""
+    stored = children.store(doc.source, probe.children, run.settings)
+    known = set(run.planned)
     parent = Path(doc.given).name
     for item in stored:
         if item.source is None:
-            report.failed.append(Failure(str(item.path), f"is an attachment of {parent} "
-                                         f"and {item.child.reason}"))
+            run.report.failed.append(Failure(str(item.path), f"is an attachment of {parent} "
+                                             f"and {item.child.reason}"))
         elif doc.depth >= MAX_NESTING:
-            report.failed.append(Failure(str(item.path), f"is nested {MAX_NESTING} messages "
-                                         "deep; add it by hand if it matters"))
-        elif child := _plan_file(catalog, prod, item.source, settings, report, batch,
-                                 planned, parent=doc.source.doc_id, title=item.child.title):
+            run.report.failed.append(Failure(str(item.path), f"is nested {MAX_NESTING} "
+                                             "messages deep; add it by hand if it matters"))
+        elif child := _plan_file(run, item.source, parent=doc.source.doc_id,
+                                 title=item.child.title):
             child.depth, child.hints = doc.depth + 1, item.child.hints
             if item.child.hints:
-                catalog.update_document_meta(item.source.doc_id, {"hints": item.child.hints})
-    catalog.update_document_meta(doc.source.doc_id, {
-        "attachments": [item.record(settings) for item in stored],
+                run.catalog.update_document_meta(item.source.doc_id,
+                                                 {"hints": item.child.hints})
+    run.catalog.update_document_meta(doc.source.doc_id, {
+        "attachments": [item.record(run.settings) for item in stored],
         "children": [item.source.doc_id for item in stored if item.source is not None]})
-    queued = [planned[doc_id] for doc_id in planned if doc_id not in known]
-    progress.add_files(len(queued))
+    queued = [run.planned[doc_id] for doc_id in run.planned if doc_id not in known]
+    run.progress.add_files(len(queued))
     return queued
 
 
-def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: Settings,
-              lang: str, report: AddReport, progress: Progress,
-              adopt: Callable[[_Doc, DocumentProbe], list[_Doc]]) -> None:
+def _read_all(run: _Run, todo: list[_Doc]) -> None:
     """Probe every document, then read its missing pages, on a pool of worker processes.
 
-    Files found inside a document (`adopt`) join the documents to probe.
+    Files found inside a document (`_adopt`) join the documents to probe.
     """
+    settings = run.settings
     probes: deque[_Doc] = deque(todo)
     pages: deque[tuple[_Doc, int]] = deque()
     running: dict[Future[Any], tuple[_Doc, int]] = {}
@@ -180,19 +183,11 @@ def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: S
             while len(running) < 2 * settings.workers and (pages or probes):
                 if pages:
                     doc, page_no = pages.popleft()
-                    src = doc.source
-                    path, kind, printed = src.path, src.kind, False
-                    if doc.read_path:  # printed email: its text; bound page images: scans
-                        path, kind = doc.read_path, "pdf"
-                        printed = src.kind != bundles.KIND
-                    future: Future[Any] = pool.schedule(
-                        worker.read_page, timeout=page_timeout, args=(
-                            path, kind, src.doc_id, page_no, settings,
-                            "never" if printed else settings.ocr_mode, lang, printed))
-                    running[future] = (doc, page_no)
+                    running[_schedule_page(run, pool, doc, page_no, page_timeout)] = (
+                        doc, page_no)
                 else:
                     doc = probes.popleft()
-                    future = pool.schedule(
+                    future: Future[Any] = pool.schedule(
                         worker.probe_file, timeout=settings.parse_timeout,
                         args=(doc.source.path, doc.source.kind, settings,  # type: ignore[arg-type]
                               doc.source.doc_id, doc.hints))
@@ -201,23 +196,37 @@ def _read_all(todo: list[_Doc], catalog: Catalog, batch: IndexBatch, settings: S
             for future in done:
                 doc, page_no = running.pop(future)
                 if page_no == 0:
-                    probe = _probed(future, doc, catalog, pages, report, progress, batch)
+                    probe = _probed(run, future, doc, pages)
                     if probe is not None and probe.children:
-                        probes.extend(adopt(doc, probe))
+                        probes.extend(_adopt(run, doc, probe))
                 else:
-                    _page_read(future, doc, page_no, catalog, report, progress, batch)
-            batch.flush_if_due()
-            progress.refresh()
+                    _page_read(run, future, doc, page_no)
+            run.batch.flush_if_due()
+            run.progress.refresh()
 
 
-def _probed(future: Future[Any], doc: _Doc, catalog: Catalog,
-            pages: deque[tuple[_Doc, int]], report: AddReport, progress: Progress,
-            batch: IndexBatch) -> DocumentProbe | None:
+def _schedule_page(run: _Run, pool: ProcessPool, doc: _Doc, page_no: int,
+                   timeout: float) -> Future[Any]:
+    """Send one page to the pool: a printed email's pages are read for their text only."""
+    src = doc.source
+    path, kind, printed = src.path, src.kind, False
+    if doc.read_path:  # printed email: its text; bound page images: scans
+        path, kind = doc.read_path, "pdf"
+        printed = src.kind != bundles.KIND
+    mode = "never" if printed else run.settings.ocr_mode
+    future: Future[Any] = pool.schedule(worker.read_page, timeout=timeout, args=(
+        path, kind, src.doc_id, page_no, run.settings, mode, run.lang, printed))
+    return future
+
+
+def _probed(run: _Run, future: Future[Any], doc: _Doc,
+            pages: deque[tuple[_Doc, int]]) -> DocumentProbe | None:
+    catalog = run.catalog
     try:
         probe: DocumentProbe = future.result()
     except Exception as exc:  # the worker's failure, whatever it was, is this file's outcome
-        _fail(catalog, report, doc.given, doc.source.doc_id, exc)
-        progress.file_done()
+        _fail(run, doc, exc)
+        run.progress.file_done()
         return None
     catalog.set_probe(doc.source.doc_id, probe.page_count, probe.warnings, probe.meta)
     native: dict[str, Any] = {k: probe.meta[k] for k in ("email", "record_date")
@@ -227,20 +236,19 @@ def _probed(future: Future[Any], doc: _Doc, catalog: Catalog,
         catalog.update_document_meta(doc.source.doc_id,
                                      {**bundles.document_meta(doc.hints), **native})
     doc.annotations = {**native, "native": native} if native else {}
-    report.warnings.extend(f"{doc.given}: {w}" for w in probe.warnings)
+    run.report.warnings.extend(f"{doc.given}: {w}" for w in probe.warnings)
     doc.page_count = probe.page_count
     stored = catalog.stored_page_numbers(doc.source.doc_id)
     missing = [n for n in range(1, probe.page_count + 1) if n not in stored]
-    progress.add_pages(probe.page_count, already=len(stored))
+    run.progress.add_pages(probe.page_count, already=len(stored))
     doc.pending = len(missing)
     pages.extendleft((doc, n) for n in reversed(missing))
     if not missing:
-        _document_read(doc, catalog, report, progress, batch)
+        _document_read(run, doc)
     return probe
 
 
-def _page_read(future: Future[Any], doc: _Doc, page_no: int, catalog: Catalog,
-               report: AddReport, progress: Progress, batch: IndexBatch) -> None:
+def _page_read(run: _Run, future: Future[Any], doc: _Doc, page_no: int) -> None:
     try:
         page: PageResult = future.result()
     except Exception as exc:  # a crash or timeout on one page must not sink the document
@@ -252,36 +260,36 @@ def _page_read(future: Future[Any], doc: _Doc, page_no: int, catalog: Catalog,
         stamp = bundles.page_bates(doc.hints, page_no, doc.page_count)
         page.annotations.update(stamp)
         page.annotations["native"] = {**page.annotations.get("native", {}), **stamp}
-    catalog.save_page(page)
+    run.catalog.save_page(page)
+    report = run.report
     report.pages += 1
     report.ocr_pages += page.text_source == "ocr"
     if page.error:
         doc.failed_pages.append(f"page {page_no}: {page.error}")
     report.warnings.extend(f"{doc.given}: page {page_no}: {w}" for w in page.warnings)
-    progress.page_done(ocr=page.text_source == "ocr")
+    run.progress.page_done(ocr=page.text_source == "ocr")
     doc.pending -= 1
     if doc.pending == 0:
-        _document_read(doc, catalog, report, progress, batch)
+        _document_read(run, doc)
 
 
-def _document_read(doc: _Doc, catalog: Catalog, report: AddReport, progress: Progress,
-                   batch: IndexBatch) -> None:
-    catalog.set_state(doc.source.doc_id, "extracted")
-    batch.add(doc.source.doc_id)
-    report.added.append(doc.given)
+def _document_read(run: _Run, doc: _Doc) -> None:
+    run.catalog.set_state(doc.source.doc_id, "extracted")
+    run.batch.add(doc.source.doc_id)
+    run.report.added.append(doc.given)
     if doc.failed_pages:
-        report.failed_pages += len(doc.failed_pages)
-        report.failed.append(Failure(doc.given, f"{len(doc.failed_pages)} of {doc.page_count} "
-                                     f"pages could not be read ({doc.failed_pages[0]}); the "
-                                     "other pages were added; run `archive add` again to retry"))
-    progress.file_done()
+        run.report.failed_pages += len(doc.failed_pages)
+        run.report.failed.append(Failure(
+            doc.given, f"{len(doc.failed_pages)} of {doc.page_count} pages could not be read "
+            f"({doc.failed_pages[0]}); the other pages were added; run `archive add` again "
+            "to retry"))
+    run.progress.file_done()
 
 
-def _fail(catalog: Catalog, report: AddReport, given: str, doc_id: str,
-          exc: BaseException) -> None:
+def _fail(run: _Run, doc: _Doc, exc: BaseException) -> None:
     message = _describe(exc)
-    catalog.set_state(doc_id, "failed", message)
-    report.failed.append(Failure(given, message))
+    run.catalog.set_state(doc.source.doc_id, "failed", message)
+    run.report.failed.append(Failure(doc.given, message))
 
 
 def _describe(exc: BaseException) -> str:
