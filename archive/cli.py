@@ -18,6 +18,7 @@ from archive.config import Settings, load_settings
 from archive.errors import ArchiveError, ExitCode, NotFoundError
 from archive.ingest.pipeline import add_production
 from archive.ingest.progress import Progress
+from archive.read import derived
 from archive.search.query import open_searcher
 from archive.search.query import search as run_search
 from archive.search.writer import reindex as rebuild_index
@@ -252,9 +253,19 @@ def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
 @cli.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
-    """Rebuild the search index from the catalog (no OCR is redone)."""
-    pages = rebuild_index(_settings(ctx))
-    click.echo(f"reindexed {pages} pages")
+    """Rebuild the search index from the catalog (no OCR is redone).
+
+    Derived PDFs that went missing (printed emails, bound load-file images) are made again
+    first, from the originals, in worker processes.
+    """
+    settings = _settings(ctx)
+    made, failures = derived.remake_missing(settings)
+    for failure in failures:
+        click.echo(f"{failure.file}: {failure.error}", err=True)
+    pages = rebuild_index(settings)
+    click.echo(f"reindexed {pages} pages" + (f"; made {made} derived PDFs again" if made else ""))
+    if failures:
+        ctx.exit(ExitCode.partial)
 
 
 @cli.command()

@@ -85,6 +85,11 @@ class NotFoundError(ArchiveError):
     exit_code = ExitCode.not_found
 
 
+class DerivedFileMissingError(NotFoundError):
+    """A document's derived PDF (a printed email, bound page images) is missing; `archive
+    reindex` makes it again from the originals."""
+
+
 class ArchiveLockedError(ArchiveError):
     """Another `archive add` (or `reindex`) holds the write lock."""
 

@@ -3,8 +3,8 @@
 A native email (or mbox, or text attachment) has no pages of its own: its pages are a PDF
 the archive prints it to, `index/derived/<doc_id>.pdf`, named in the document's meta as
 `"rendered"`; so are the page images a load file binds into one document. That PDF is
-derived data: it is rebuilt from the original when missing. The document's `path` stays the
-original under scans/ (a bound document's first page image).
+derived data: `archive reindex` makes it again from the original when missing. The
+document's `path` stays the original under scans/ (a bound document's first page image).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.config import Settings
+from archive.errors import DerivedFileMissingError
 
 RENDERED_KINDS = ("email", "mbox", "text")
 
@@ -39,12 +40,15 @@ def readable_path(settings: Settings, doc: Mapping[str, Any]) -> tuple[Path, str
     """(path, kind) to open a document's pages with `extract`: for `render_png` and workers.
 
     The derived PDF for emails, mbox listings, text attachments and page images a load file
-    binds (kind "pdf"); the original for everything else. A missing derived PDF is made
-    again from the originals.
+    binds (kind "pdf"); the original for everything else.
 
     Args:
         settings: the archive's settings.
-        doc: the document's catalog row (or a dict of it): doc_id, path, kind, meta.
+        doc: the document's catalog row (or a dict of it): doc_id, path, kind, meta, title.
+
+    Raises:
+        DerivedFileMissingError: the derived PDF is gone; only `archive reindex` makes it
+            again (in worker processes: `archive.read.derived`), never the reading room.
     """
     meta = doc["meta"]
     if isinstance(meta, str):
@@ -53,13 +57,8 @@ def readable_path(settings: Settings, doc: Mapping[str, Any]) -> tuple[Path, str
     if not rendered:
         return settings.home / doc["path"], doc["kind"]
     path = settings.home / rendered
-    if not path.exists() and doc["kind"] == "loadfile":
-        from archive.formats import bundles  # bundles import this module; import late
-
-        bundles.bind_again(settings, path, (meta or {}).get("hints") or {})
-    elif not path.exists():
-        from archive.formats.emails import render_again  # emails import this module; import late
-
-        render_again(settings, settings.home / doc["path"], doc["kind"], path,
-                     (meta or {}).get("hints") or {})
+    if not path.is_file():
+        raise DerivedFileMissingError(
+            f"The pages of \u201c{doc['title']}\u201d are read from {rendered}, which is "
+            "missing; run `archive reindex` to make it again from the original.")
     return path, "pdf"

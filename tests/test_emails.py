@@ -17,13 +17,14 @@ from conftest import CORPUS, RESOURCES, needs_corpus
 from archive import storage
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.errors import DerivedFileMissingError
 from archive.formats.emails import charsets, mbox
 from archive.formats.emails.htmltext import html_to_text
 from archive.formats.emails.ingest import read_message
 from archive.formats.emails.names import safe_name
 from archive.formats.emails.parse import parse_bytes
 from archive.ingest.pipeline import add_production
-from archive.read import extract
+from archive.read import derived, extract
 from archive.search.query import open_searcher, search
 from archive.search.writer import page_rows, reindex
 
@@ -263,9 +264,15 @@ def test_an_email_and_its_attachments_become_linked_documents(settings: Settings
         with pymupdf.open(rendered) as pdf:  # a text layer, and nothing to fetch or run
             assert "sally port" in pdf[0].get_text()
             assert not pdf[0].get_images() and not pdf[0].get_links()
-        rendered.unlink()  # derived data: printed again on demand
+        rendered.unlink()  # derived data: `archive reindex` prints it again, in a worker
+        with pytest.raises(DerivedFileMissingError, match="archive reindex"):
+            storage.readable_path(settings, parent)
+        assert not rendered.exists()  # asking for it did not print it
+        assert derived.remake_missing(settings) == (1, [])
         again, _ = storage.readable_path(settings, parent)
         assert extract.render_png(again, "pdf", 1, 40, settings).startswith(b"\x89PNG")
+        with pymupdf.open(again) as pdf:
+            assert "sally port" in pdf[0].get_text()
 
     assert _hits(settings, "from:mueller") == [("mail", 1)]
     assert _hits(settings, "subject:привет") == [("mail", 1)]

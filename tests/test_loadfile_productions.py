@@ -19,6 +19,7 @@ from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.formats import loadfiles
 from archive.ingest.pipeline import add_production
+from archive.read import derived
 from archive.search.query import bates_lookup, open_searcher, search
 
 S, Q = loadfiles.FIELD_SEP, loadfiles.QUOTE
@@ -248,7 +249,12 @@ def test_the_reading_room_shows_a_bound_document(added) -> None:  # type: ignore
     client = create_app({"ARCHIVE_HOME": str(settings.home), "TESTING": True}).test_client()
     page = client.get(f"/doc/{email['doc_id']}/page/2")
     assert page.status_code == 200 and b"ABC0000002" in page.data
-    (settings.index_dir / "derived" / f"{email['doc_id']}.pdf").unlink()  # derived data
+    bound = settings.index_dir / "derived" / f"{email['doc_id']}.pdf"
+    bound.unlink()  # derived data: the reading room says how to make it, it never binds it
+    with client.get(f"/doc/{email['doc_id']}/page/2/image") as image:
+        assert image.status_code == 404 and b"archive reindex" in image.data
+    assert not bound.exists()
+    assert derived.remake_missing(settings) == (1, [])
     with client.get(f"/doc/{email['doc_id']}/page/2/image") as image:
         assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
     with client.get(f"/doc/{email['doc_id']}/original") as original:

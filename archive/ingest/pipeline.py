@@ -10,17 +10,15 @@ from __future__ import annotations
 import multiprocessing
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessPool
 
 from archive import storage
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.errors import ArchiveError
 from archive.formats import bundles
 from archive.ingest import children
 from archive.ingest.inputs import Collected, collect
@@ -254,7 +252,7 @@ def _page_read(run: _Run, future: Future[Any], doc: _Doc, page_no: int) -> None:
     except Exception as exc:  # a crash or timeout on one page must not sink the document
         page = PageResult(doc_id=doc.source.doc_id, page_no=page_no, text="", words=[],
                           text_source="none", width=612.0, height=792.0,
-                          error=_describe(exc))
+                          error=worker.failure_reason(exc))
     page.annotations.update(doc.annotations)
     if doc.hints.get("load_file"):  # the load file's Bates number wins over one detected
         stamp = bundles.page_bates(doc.hints, page_no, doc.page_count)
@@ -287,25 +285,6 @@ def _document_read(run: _Run, doc: _Doc) -> None:
 
 
 def _fail(run: _Run, doc: _Doc, exc: BaseException) -> None:
-    message = _describe(exc)
+    message = worker.failure_reason(exc)
     run.catalog.set_state(doc.source.doc_id, "failed", message)
     run.report.failed.append(Failure(doc.given, message))
-
-
-def _describe(exc: BaseException) -> str:
-    """A one-line reason for a worker's failure, saying what to do next."""
-    if isinstance(exc, ArchiveError):
-        return exc.message
-    if isinstance(exc, FutureTimeout):
-        return ("took too long to read and was stopped; raise ARCHIVE_PARSE_TIMEOUT or "
-                "ARCHIVE_OCR_TIMEOUT to give it longer")
-    if isinstance(exc, ProcessExpired):
-        return (f"crashed its reader (exit code {exc.exitcode}); the file is probably "
-                "damaged: ask the agency for a new copy")
-    if isinstance(exc, MemoryError):
-        return ("needed more memory than a worker may use; raise ARCHIVE_WORKER_MEMORY_MB to "
-                "try again")
-    first = str(exc).strip().splitlines()
-    return f"could not be read ({type(exc).__name__}: {first[0] if first else ''}); " \
-           "the file may be damaged: ask the agency for a new copy"
-

@@ -9,14 +9,16 @@ a timeout without harming anything.
 from __future__ import annotations
 
 import resource
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
+from pebble import ProcessExpired
 from PIL import Image
 
 from archive import storage
 from archive.config import Settings
-from archive.errors import OcrFailedError, TooLargeError
+from archive.errors import ArchiveError, OcrFailedError, TooLargeError
 from archive.foia import box_labels, redactions
 from archive.formats import bundles, emails
 from archive.models import DocumentProbe, PageResult
@@ -138,3 +140,23 @@ def _redactions(image: Image.Image, dpi: float, options: ocr.OcrOptions,
     except OcrFailedError as exc:
         warnings.append(f"exemption labels in redaction boxes not read: {exc.message}")
         return redactions.detect(image, dpi)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A one-line reason for a worker's failure as the supervisor sees it (the worker's own
+    error, a timeout, a crash), saying what to do next."""
+    if isinstance(exc, ArchiveError):
+        return exc.message
+    if isinstance(exc, FutureTimeout):
+        return ("took too long to read and was stopped; raise ARCHIVE_PARSE_TIMEOUT or "
+                "ARCHIVE_OCR_TIMEOUT to give it longer")
+    if isinstance(exc, ProcessExpired):
+        return (f"crashed its reader (exit code {exc.exitcode}); the file is probably "
+                "damaged: ask the agency for a new copy")
+    if isinstance(exc, MemoryError):
+        return ("needed more memory than a worker may use; raise ARCHIVE_WORKER_MEMORY_MB to "
+                "try again")
+    first = str(exc).strip().splitlines()
+    return f"could not be read ({type(exc).__name__}: {first[0] if first else ''}); " \
+           "the file may be damaged: ask the agency for a new copy"
+
