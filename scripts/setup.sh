@@ -29,5 +29,7 @@ fi
 
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+# setuptools' editable build ends with an information-only UserWarning ("be careful with
+# folders named like your package"), which reads as a failure to a newcomer: silenced.
+PYTHONWARNINGS=ignore::UserWarning .venv/bin/python -m pip install -q -e ".[test]"
 echo "setup: ready (.venv; run commands as .venv/bin/archive ...)" >&2
