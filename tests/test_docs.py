@@ -28,3 +28,22 @@ def test_every_cli_command_is_documented() -> None:
     assert commands
     for command in commands:
         assert f"archive {command}" in README, f"`archive {command}` is not in the README"
+
+
+def test_the_module_map_matches_the_layout() -> None:
+    block = re.search(r"### Module map.*?```\n(.*?)```", README, re.S)
+    assert block is not None
+    described = block.group(1)
+    archive = REPO / "archive"
+    for path in sorted(archive.glob("*.py")):
+        if path.name not in ("__init__.py", "__main__.py"):
+            assert path.name in described, f"archive/{path.name} is not in the module map"
+    for folder in sorted(p for p in archive.iterdir() if (p / "__init__.py").is_file()):
+        assert f"{folder.name}/" in described, f"archive/{folder.name}/ is not in the map"
+        if folder.name == "foia":  # described by what its detectors find
+            continue
+        for path in folder.glob("*.py"):
+            if path.name != "__init__.py":
+                assert path.name in described, f"{path.relative_to(REPO)} is not in the map"
+    for named in re.findall(r"\b([a-z_]+\.py)\b", described):
+        assert list(archive.rglob(named)), f"the module map names {named}, which is gone"

@@ -7,11 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from conftest import REPO
-
-setuptools = pytest.importorskip("setuptools")
 
 
 def test_the_wheel_holds_every_package_and_the_reading_rooms_files(tmp_path: Path) -> None:
