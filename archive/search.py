@@ -74,7 +74,8 @@ class _Held:
 
 @contextmanager
 def open_searcher(settings: Settings) -> Iterator[Searcher | None]:
-    """A searcher over the index as it is now; None while the archive has no index yet.
+    """A searcher over the index as it is now; None while no page is indexed yet (no index,
+    or an index whose adds so far only had failures or were stopped before indexing).
 
     The one way the CLI and the reading room open searchers. Each thread keeps its
     searcher for its next call (opening one reads every segment's metadata: tens of
@@ -89,8 +90,8 @@ def open_searcher(settings: Settings) -> Iterator[Searcher | None]:
         IndexOutOfDateError: the index was built with another schema version.
     """
     held = _thread_searcher(settings)
-    if held is None:
-        yield None
+    if held is None or held.searcher.doc_count_all() == 0:
+        yield None  # Whoosh's reader of an index with no segment lacks columns: not used
         return
     held.users += 1
     try:

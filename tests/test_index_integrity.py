@@ -157,7 +157,7 @@ def test_a_thread_keeps_searchers_open_on_a_few_archives_only(settings: Settings
     for other in others:
         index.recreate(other.whoosh_dir).close()
         with open_searcher(other) as searcher:
-            assert searcher is not None and searcher.doc_count() == 0
+            assert searcher is None  # nothing indexed there yet, but its searcher is held
     assert first.is_closed  # the least recently used archive's searcher was let go
     with open_searcher(settings) as again:
         assert again is not None and again is not first and again.doc_count() == 2
@@ -199,9 +199,37 @@ def _assert_answers_zero_hits(settings: Settings, production: str | None) -> Non
 
 
 def test_index_without_pages_answers_zero_hits(failures_only: Settings) -> None:
+    assert index.open_existing(failures_only.whoosh_dir) is not None  # it exists, empty
     with open_searcher(failures_only) as searcher:
-        assert searcher is not None and searcher.doc_count() == 0  # the index exists, empty
+        assert searcher is None  # searched as an archive with nothing indexed yet
     _assert_answers_zero_hits(failures_only, "broken-release")
+
+
+def test_searcher_of_an_index_without_segments_counts_nothing(failures_only: Settings) -> None:
+    ix = index.open_existing(failures_only.whoosh_dir)
+    assert ix is not None
+    with ix.searcher() as searcher:  # Whoosh reads it with a reader that has no segment
+        for options in ({}, {"collapse": True}, {"production": "broken-release"}):
+            found = search(searcher, WORD, failures_only, **options)  # type: ignore[arg-type]
+            assert (found.total, found.hits) == (0, [])
+    ix.close()
+
+
+def test_first_add_stopped_before_indexing_serves_its_pages(settings: Settings,
+                                                            tmp_path: Path) -> None:
+    add_release(settings, tmp_path / "in", 0)
+    index.recreate(settings.whoosh_dir).close()  # as if stopped before its first index commit
+    with Catalog(settings.catalog_path) as catalog:
+        (doc,) = catalog.documents()
+        catalog.set_state(doc["doc_id"], "extracted")
+    with live_server(settings) as base:
+        assert api_search(base, WORD)["total"] == 0
+        for path in (f"/doc/{doc['doc_id']}/page/1?q={WORD}", f"/doc/{doc['doc_id']}?q={WORD}",
+                     f"/api/doc/{doc['doc_id']}/page/1?q={WORD}"):
+            status, _, body = get(base + path)
+            assert status == 200, (path, body)
+        add_release(settings, tmp_path / "in", 0)  # the same add again finishes it
+        assert api_search(base, WORD)["total"] == 2
 
 
 def test_no_index_at_all_answers_zero_hits(failures_only: Settings) -> None:
@@ -247,6 +275,10 @@ def test_lost_index_is_refused_with_the_command_to_run(settings: Settings, tmp_p
         assert "archive reindex" in body and "2 indexed pages" in body
         status, kind, body = get(f"{base}/api/search?q={WORD}")
         assert status == 503 and "archive reindex" in json.loads(body)["message"]
+        with Catalog(settings.catalog_path, readonly=True) as catalog:
+            (doc,) = catalog.documents()
+        status, _, body = get(f"{base}/doc/{doc['doc_id']}/page/1?q={WORD}")
+        assert status == 200 and "archive reindex" in body  # readable, highlights explained
 
         result = run_archive(settings, "search", WORD)
         assert result.returncode == IndexLostError.exit_code
