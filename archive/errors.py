@@ -100,3 +100,9 @@ class IndexOutOfDateError(ArchiveError):
     """The Whoosh index was built with another schema version."""
 
     exit_code = ExitCode.index_out_of_date
+
+
+class IndexLostError(ArchiveError):
+    """The Whoosh index is missing or empty while the catalog records indexed pages."""
+
+    exit_code = ExitCode.index_out_of_date

@@ -22,16 +22,28 @@ def findings(settings: Settings) -> list[tuple[str, str]]:
         unfinished = sum(r["state"] in ("reading", "extracted") for r in catalog.documents())
     found.append(("catalog", f"{counts['documents']} documents, {counts['pages']} pages"))
     try:
-        with index.open_or_create(settings.whoosh_dir).searcher() as searcher:
-            indexed = searcher.doc_count()
-        found.append(("index", f"{indexed} pages indexed"))
-        if indexed != counts["pages"]:
-            found.append((WARNING, "index and catalog differ; run `archive reindex`"))
+        found.extend(_index(settings, counts["pages"]))
     except ArchiveError as exc:
         found.append((ERROR, exc.message))
     if unfinished:
         found.append((WARNING, f"{unfinished} documents unfinished; run the same "
                                "`archive add` again to finish them"))
+    return found
+
+
+def _index(settings: Settings, catalog_pages: int) -> list[tuple[str, str]]:
+    """The index's page count against the catalog's; opens the index without creating it.
+
+    Raises:
+        IndexLostError: the index is missing or empty but the catalog has indexed pages.
+        IndexOutOfDateError: the index was built with another schema version.
+    """
+    ix = index.open_existing(settings.whoosh_dir)
+    indexed = ix.doc_count() if ix is not None else None
+    index.check_not_lost(settings.whoosh_dir, indexed, catalog_pages)
+    found = [("index", f"{indexed} pages indexed" if ix is not None else "none yet")]
+    if (indexed or 0) != catalog_pages:
+        found.append((WARNING, "index and catalog differ; run `archive reindex`"))
     return found
 
 

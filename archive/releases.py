@@ -116,7 +116,8 @@ def edit_production(settings: Settings, name: str, meta: dict[str, Any]) -> dict
             known = ", ".join(p["name"] for p in catalog.productions()) or "none yet"
             raise NotFoundError(f"no production called {name!r}; known: {known}")
         row = catalog.ensure_production(row["name"], meta)
-        batch = IndexBatch(catalog, index.open_or_create(settings.whoosh_dir))
+        ix = index.open_or_create(settings.whoosh_dir, indexed_pages=catalog.stats()["pages"])
+        batch = IndexBatch(catalog, ix)
         for doc in catalog.production_documents(row["id"]):
             if doc["state"] in ("extracted", "indexed"):
                 batch.add(doc["doc_id"])

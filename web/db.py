@@ -1,16 +1,15 @@
 """Per-request resources: the settings, a read-only catalog on `g`, and a Whoosh searcher.
 
 The catalog connection is opened per request and closed on teardown (flaskr's `get_db`).
-The searcher is kept per *thread* and refreshed at the start of each request instead:
-opening a Whoosh searcher costs ~65 ms on a 10k-page index (and it loses the field caches
-that facets and the stemmer build), while `refresh()` costs ~0.1 ms and still picks up
-whatever `archive add` has committed since. One searcher per thread is what Whoosh's
-threading notes prescribe; waitress's worker threads live as long as the server.
+The searcher comes from `archive.search.open_searcher`, as for the CLI: each waitress
+thread keeps its own searcher while the index is unchanged (opening one costs ~65 ms on a
+10k-page index and loses the field caches facets build) and gets a new one after an
+`archive add` or `reindex`; the request holds it until teardown, so a replaced searcher is
+closed only once no request on that thread uses it.
 """
 
 from __future__ import annotations
 
-import threading
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +17,10 @@ from flask import Flask, current_app, g
 
 from archive.catalog import Catalog
 from archive.config import Settings
-from archive.search.query import index_exists, open_searcher
+from archive.search.query import open_searcher
 
 if TYPE_CHECKING:
     from archive.search.query import Searcher
-
-_EXTENSION = "archive.searchers"
 
 
 def get_settings() -> Settings:
@@ -50,34 +47,16 @@ def get_catalog() -> Catalog | None:
 
 
 def get_searcher() -> Searcher | None:
-    """This thread's Whoosh searcher, refreshed once per request; None for an empty archive."""
+    """This request's searcher over the index as it is now; None for an empty archive.
+
+    Raises:
+        IndexLostError: the index is missing or empty but the catalog has indexed pages
+            (the error pages answer 503, naming `archive reindex`).
+    """
     if "searcher" not in g:
-        local: Any = current_app.extensions[_EXTENSION]
-        settings = get_settings()
-        searcher = getattr(local, "searcher", None)
-        identity = _identity(settings)
-        if searcher is not None and identity != getattr(local, "identity", None):
-            local.stack.close()  # `archive reindex` swapped in a new index folder
-            searcher = None
-        if searcher is None:
-            if index_exists(settings.whoosh_dir):
-                local.stack = ExitStack()  # lives as long as the thread
-                searcher = local.stack.enter_context(open_searcher(settings))
-        else:
-            searcher = searcher.refresh()  # itself unless the index changed
-        local.searcher, local.identity = searcher, identity
-        g.searcher = searcher
+        g.searcher = _resources().enter_context(open_searcher(get_settings()))
     found: Searcher | None = g.searcher
     return found
-
-
-def _identity(settings: Settings) -> tuple[int, int] | None:
-    """The index folder's (device, inode): a rebuilt index is a new folder."""
-    try:
-        found = settings.whoosh_dir.stat()
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
 
 
 def close_resources(exc: BaseException | None = None) -> None:
@@ -88,6 +67,5 @@ def close_resources(exc: BaseException | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Hold the per-thread searchers; close per-request resources when each request ends."""
-    app.extensions[_EXTENSION] = threading.local()
+    """Close per-request resources when each request ends."""
     app.teardown_appcontext(close_resources)

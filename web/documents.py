@@ -22,7 +22,7 @@ from flask import (
 from archive import records as foia_records
 from archive import storage
 from archive.citation import citation_line
-from archive.errors import NotFoundError, QueryError
+from archive.errors import IndexLostError, NotFoundError, QueryError
 from archive.search import rewrites
 from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import matching_pages, query_terms
@@ -49,7 +49,7 @@ def query_matches(doc_id: str, q: str) -> tuple[list[int], list[list[str]], str 
     settings = get_settings()
     try:
         pages = matching_pages(get_searcher(), q, settings, doc_id)
-    except QueryError as exc:
+    except (QueryError, IndexLostError) as exc:
         return [], [], f"Matches are not highlighted: {exc.message}"
     return pages, query_terms(q, settings), None
 

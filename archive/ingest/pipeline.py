@@ -73,7 +73,7 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
     name, meta = production_defaults(inputs, production, meta or {})
     progress = progress or Progress(enabled=False)
     with write_lock(settings), Catalog(settings.catalog_path) as catalog:
-        ix = index.open_or_create(settings.whoosh_dir)
+        ix = index.open_or_create(settings.whoosh_dir, indexed_pages=catalog.stats()["pages"])
         prod = catalog.ensure_production(name, meta)
         collected = collect(inputs, prod["slug"], settings)
         run = _Run(settings, catalog, prod, IndexBatch(catalog, ix),

@@ -40,8 +40,13 @@ def doc_values(reader: Any, fieldname: str) -> list[tuple[Any, ...]]:
 
     A segment's documents never change (deletions only hide them), so the list is keyed by
     the segment's unique id and stays valid for every searcher that reads the segment.
+    An index with no segment yet (its adds only had failures) is read by a reader with no
+    segment and no document: nothing to look up, nothing to cache.
     """
-    key = (reader.segment().segment_id(), fieldname)
+    segment = reader.segment()
+    if segment is None:
+        return [_EMPTY] * reader.doc_count_all()
+    key = (segment.segment_id(), fieldname)
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:

@@ -23,7 +23,7 @@ from whoosh.support.charset import accent_map
 from whoosh.writing import IndexWriter
 
 from archive import records
-from archive.errors import ArchiveLockedError, IndexOutOfDateError
+from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
 
 SCHEMA_VERSION = 2  # 2: foia, dup_group, release_order
 _VERSION_FILE = ".schema_version"
@@ -168,25 +168,63 @@ def make_schema() -> fields.Schema:
     )
 
 
-def open_or_create(path: Path) -> index.Index:
-    """Open the index at `path`, creating it if absent.
+def open_existing(path: Path) -> index.Index | None:
+    """Open the index at `path`; None when there is none. Never creates one.
 
     Raises:
         IndexOutOfDateError: the index was built with another schema version.
     """
+    if not index.exists_in(str(path)):
+        return None
     version_file = path / _VERSION_FILE
-    if index.exists_in(str(path)):
-        found = version_file.read_text().strip() if version_file.exists() else "?"
-        if found != str(SCHEMA_VERSION):
-            raise IndexOutOfDateError(
-                f"the search index at {path} has schema version {found}, this program "
-                f"needs {SCHEMA_VERSION}; run `archive reindex` (no OCR is redone)"
-            )
+    found = version_file.read_text().strip() if version_file.exists() else "?"
+    if found != str(SCHEMA_VERSION):
+        raise IndexOutOfDateError(
+            f"the search index at {path} has schema version {found}, this program "
+            f"needs {SCHEMA_VERSION}; run `archive reindex` (no OCR is redone)"
+        )
+    try:
         return index.open_dir(str(path))
-    path.mkdir(parents=True, exist_ok=True)
-    ix = index.create_in(str(path), make_schema())
-    version_file.write_text(f"{SCHEMA_VERSION}\n")
-    return ix
+    except (index.EmptyIndexError, FileNotFoundError):  # removed since exists_in looked
+        return None
+
+
+def check_not_lost(path: Path, found: int | None, indexed_pages: int) -> None:
+    """Refuse an index that lost the catalog's pages: missing (`found` is None) or empty
+    while the catalog records `indexed_pages` pages as indexed.
+
+    A deleted or emptied `index/whoosh` must not pass for an empty archive: its pages would
+    never be found again, and an add would write into it as if nothing were missing.
+
+    Raises:
+        IndexLostError: with the command that rebuilds the index from the catalog.
+    """
+    if indexed_pages > 0 and not found:
+        state = "missing" if found is None else "empty"
+        raise IndexLostError(
+            f"the search index at {path} is {state} but the catalog has {indexed_pages} "
+            "indexed pages; run `archive reindex` to rebuild it from the catalog (no OCR "
+            "is redone)"
+        )
+
+
+def open_or_create(path: Path, *, indexed_pages: int = 0) -> index.Index:
+    """Open the index at `path`, creating it if absent.
+
+    Args:
+        path: the index folder.
+        indexed_pages: the pages the catalog records as indexed (`Catalog.stats()["pages"]`);
+            writers pass it so that a lost index is refused instead of silently restarted.
+
+    Raises:
+        IndexOutOfDateError: the index was built with another schema version.
+        IndexLostError: the index is missing or empty but the catalog has indexed pages.
+    """
+    ix = open_existing(path)
+    check_not_lost(path, ix.doc_count() if ix is not None else None, indexed_pages)
+    if ix is not None:
+        return ix
+    return recreate(path)
 
 
 def recreate(path: Path) -> index.Index:

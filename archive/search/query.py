@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from markupsafe import escape
 from whoosh import index, qparser, query, sorting
+from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from archive import records
+from archive.catalog import Catalog
 from archive.config import Settings
-from archive.errors import QueryError
+from archive.errors import IndexLostError, QueryError
 from archive.models import Hit, SearchResults
 from archive.search import collectors, excerpts, rewrites
-from archive.search.index import SCHEMA_VERSION, make_schema
+from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
 
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -32,38 +36,121 @@ def index_exists(path: Path) -> bool:
 
 
 _THREAD = threading.local()
+_HELD_PER_THREAD = 4  # index folders a thread keeps a searcher open on
+
+
+@dataclass(eq=False)
+class _Held:
+    """A thread's searcher over one index folder, as of one generation, and its users."""
+
+    folder: tuple[int, int]  # (device, inode): `archive reindex` swaps in a new folder
+    ix: Index
+    generation: int  # the index's latest commit (TOC) when the searcher was opened
+    searcher: Searcher
+    users: int = 0
+    retired: bool = False
+
+    def is_current(self, path: Path) -> bool:
+        """Whether the folder and its latest commit are still those this searcher reads."""
+        try:
+            return (_folder(path) == self.folder
+                    and self.ix.latest_generation() == self.generation)
+        except OSError:  # the folder went away
+            return False
+
+    def retire(self) -> None:
+        """Replaced by a newer searcher: close it now, or when its last user is done."""
+        self.retired = True
+        if self.users == 0:
+            self.searcher.close()
+
+    def release(self) -> None:
+        """One user is done with it."""
+        self.users -= 1
+        if self.retired and self.users == 0:
+            self.searcher.close()
 
 
 @contextmanager
 def open_searcher(settings: Settings) -> Iterator[Searcher | None]:
-    """A searcher over the archive's index, or None while the archive is empty.
+    """A searcher over the index as it is now; None while no page is indexed yet (no index,
+    or an index whose adds so far only had failures or were stopped before indexing).
 
-    Each thread keeps its searcher for its next call (opening one reads every segment's
-    metadata: tens of milliseconds on a large index) and replaces it once the index has
-    changed. Whoosh searchers are not thread-safe, hence one per thread.
+    The one way the CLI and the reading room open searchers. Each thread keeps its
+    searcher for its next call (opening one reads every segment's metadata: tens of
+    milliseconds on a large index) while the index folder and its latest commit are
+    unchanged, and opens a new one otherwise; a replaced searcher is closed once no caller
+    uses it any more. Whoosh searchers are not thread-safe, hence one per thread.
+    `Searcher.refresh()` is never used: whoosh-reloaded's reader reuse puts the segments a
+    merge removed back into the new reader, so pages come back twice.
+
+    Raises:
+        IndexLostError: the index is missing or empty but the catalog has indexed pages.
+        IndexOutOfDateError: the index was built with another schema version.
     """
-    if not index_exists(settings.whoosh_dir):
-        yield None
+    held = _thread_searcher(settings)
+    if held is None or held.searcher.doc_count_all() == 0:
+        yield None  # Whoosh's reader of an index with no segment lacks columns: not used
         return
-    yield _thread_searcher(settings.whoosh_dir)
+    held.users += 1
+    try:
+        yield held.searcher
+    finally:
+        held.release()
 
 
-def _thread_searcher(path: Path) -> Searcher:
-    # The folder's inode tells a rebuilt index (`archive reindex` swaps folders) from an
-    # updated one. Searcher.refresh() is not used: whoosh-reloaded's reader reuse adds the
-    # segments a merge removed back into the new reader.
-    key = (str(path), path.stat().st_ino)
-    held = getattr(_THREAD, "held", None)
+def _thread_searcher(settings: Settings) -> _Held | None:
+    """This thread's current searcher over the archive's index, opened if need be."""
+    path = settings.whoosh_dir
+    cache: OrderedDict[Path, _Held] = _THREAD.__dict__.setdefault("held", OrderedDict())
+    held = cache.pop(path, None)
+    if held is not None and held.is_current(path):
+        cache[path] = held  # the most recently used last
+        return held
     if held is not None:
-        held_key, ix, searcher = held
-        if held_key == key and ix.latest_generation() == searcher.reader().generation():
-            return searcher
-        searcher.close()
-        _THREAD.held = None
-    ix = index.open_dir(str(path))
-    searcher = ix.searcher()
-    _THREAD.held = (key, ix, searcher)
-    return searcher
+        held.retire()
+    held = _open_held(path)
+    if held is None or held.searcher.doc_count() == 0:
+        _refuse_lost(settings, held)
+    if held is not None:
+        cache[path] = held
+        while len(cache) > _HELD_PER_THREAD:  # a thread that searched other archives
+            cache.popitem(last=False)[1].retire()
+    return held
+
+
+def _open_held(path: Path) -> _Held | None:
+    """A new searcher over the index at `path`; None when there is no index there."""
+    try:
+        folder = _folder(path)
+        ix = open_existing(path)
+        if ix is None:
+            return None
+        generation = ix.latest_generation()  # before opening: a later commit reopens
+        return _Held(folder, ix, generation, ix.searcher())
+    except FileNotFoundError:  # removed while it was being opened
+        return None
+
+
+def _refuse_lost(settings: Settings, held: _Held | None) -> None:
+    """Raise if the catalog records indexed pages that an absent or empty index lost."""
+    indexed = 0
+    if settings.catalog_path.exists():
+        with Catalog(settings.catalog_path, readonly=True) as catalog:
+            indexed = catalog.stats()["pages"]
+    found = None if held is None else held.searcher.doc_count()
+    try:
+        check_not_lost(settings.whoosh_dir, found, indexed)
+    except IndexLostError:
+        if held is not None:
+            held.retire()
+        raise
+
+
+def _folder(path: Path) -> tuple[int, int]:
+    """The index folder's (device, inode): a rebuilt index is a new folder."""
+    found = path.stat()
+    return found.st_dev, found.st_ino
 
 
 def make_parser(schema: Any) -> qparser.QueryParser:
