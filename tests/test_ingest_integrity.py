@@ -1,0 +1,124 @@
+"""Ingest integrity: what a file is, zips read member by member, every failure named.
+
+Every test adds real files (zips built with the `zip` tool or the zipfile module, PDFs made
+with PyMuPDF or written by hand) through `archive add` or `add_production`, and checks what
+landed: the report, the exit code, the searchable pages, the files left under scans/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+from archive.config import Settings, load_settings
+from archive.pipeline import add_production
+from archive.search import open_searcher, search
+from archive.sources import collect
+
+ENV = {**os.environ, "ARCHIVE_JOBS": "1", "ARCHIVE_OCR_LANG": "eng"}
+
+
+def _pdf(*pages: str) -> bytes:
+    """A born-digital PDF, one page per string."""
+    doc = pymupdf.open()
+    for text in pages:
+        doc.new_page(width=612, height=792).insert_text((72, 100), text, fontsize=12)
+    data = doc.tobytes()
+    doc.close()
+    return data
+
+
+def _add(home: Path, *paths: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """`archive add --json` as a user runs it: (exit code, report)."""
+    proc = subprocess.run([sys.executable, "-m", "archive", "--home", str(home), "add",
+                           *map(str, paths), "--production", "Release", "--ocr", "never",
+                           "--json"], capture_output=True, text=True, env=ENV, timeout=300)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _pages(home: Path, query: str) -> list[tuple[str, int]]:
+    """(title, page) of every page that matches `query`."""
+    settings = load_settings(home)
+    with open_searcher(settings) as searcher:
+        hits = search(searcher, query, settings, pagelen=100).hits
+    return sorted((hit.title, hit.page) for hit in hits)
+
+
+def _temporary_files(home: Path) -> list[Path]:
+    """Files left half-written (`.part-*`) or hidden under scans/."""
+    return [p for p in (home / "scans").rglob("*") if p.name.startswith(".")]
+
+
+# --- 1. a stored zip is a zip, whatever PDF bytes show through it ------------------------
+
+
+@pytest.mark.skipif(shutil.which("zip") is None, reason="the `zip` tool is not installed")
+def test_a_stored_zip_of_pdfs_is_read_member_by_member(tmp_path: Path) -> None:
+    folder = tmp_path / "release"
+    folder.mkdir()
+    for name in ("alpha", "bravo", "charlie"):
+        (folder / f"{name}.pdf").write_bytes(_pdf(f"{name} first page", f"{name} second page"))
+    archive = tmp_path / "release.zip"
+    subprocess.run(["zip", "-0", "-q", str(archive), "alpha.pdf", "bravo.pdf", "charlie.pdf"],
+                   cwd=folder, check=True)
+    assert b"%PDF-" in archive.read_bytes()[:1024]  # what used to make it "a PDF"
+    home = tmp_path / "home"
+    code, report = _add(home, archive)
+    assert code == 0, report
+    assert sorted(Path(p).name for p in report["added"]) == ["alpha.pdf", "bravo.pdf",
+                                                            "charlie.pdf"]
+    assert report["pages"] == 6 and report["failed"] == [] and report["warnings"] == []
+    assert _pages(home, "charlie") == [("charlie", 1), ("charlie", 2)]
+    assert _pages(home, '"second page"') == [("alpha", 2), ("bravo", 2), ("charlie", 2)]
+
+
+def test_a_stored_zip_goes_through_the_zip_safety_checks(settings: Settings,
+                                                         tmp_path: Path) -> None:
+    archive = tmp_path / "escape.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("../escape.pdf", _pdf("escape"))
+    got = collect([archive], "escape", settings)
+    assert got.files == []
+    assert "outside the production folder" in got.failed[0].error
+    assert not (settings.scans_dir / "escape.pdf").exists()
+
+
+def test_a_zip_after_leading_bytes_is_found_by_its_directory_at_the_end(
+        settings: Settings, tmp_path: Path) -> None:
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("inner.pdf", _pdf("inner page"))
+    prefixed = tmp_path / "prefixed.zip"
+    prefixed.write_bytes(b"MZ self-extractor stub " * 40 + plain.read_bytes())
+    got = collect([prefixed], "prefixed", settings)
+    assert [f.path.name for f in got.files] == ["inner.pdf"] and got.failed == []
+
+
+def test_a_pdf_is_known_by_its_header_and_structure(settings: Settings,
+                                                    tmp_path: Path) -> None:
+    folder = tmp_path / "release"
+    folder.mkdir()
+    # leading junk before %PDF- (as a mail gateway leaves it): still a PDF, and read
+    (folder / "junk-first.pdf").write_bytes(b"X-Gateway: scanned\r\n" * 20 + _pdf("kilo lima"))
+    # %PDF- in the first KB, but no PDF after it
+    (folder / "notes.pdf").write_bytes(b"Release notes. Files start with %PDF-1.7 and end "
+                                       b"with %%EOF; see the standard.\n" * 5)
+    (folder / "blob.pdf").write_bytes(bytes(range(1, 200)) + b"%PDF-1.4" + bytes(800))
+    report = add_production([folder], settings, production="R")
+    assert report.added == [str(folder / "junk-first.pdf")]
+    with open_searcher(settings) as searcher:
+        hits = search(searcher, '"kilo lima"', settings).hits
+    assert [(hit.title, hit.page) for hit in hits] == [("junk-first", 1)]
+    reasons = {Path(f.file).name: f.error for f in report.failed}
+    assert set(reasons) == {"notes.pdf", "blob.pdf"}
+    assert reasons["notes.pdf"].startswith("is a plain text file, not a PDF;")
+    assert reasons["blob.pdf"].startswith("is an unrecognised binary file, not a PDF;")
