@@ -122,3 +122,49 @@ def test_a_pdf_is_known_by_its_header_and_structure(settings: Settings,
     assert set(reasons) == {"notes.pdf", "blob.pdf"}
     assert reasons["notes.pdf"].startswith("is a plain text file, not a PDF;")
     assert reasons["blob.pdf"].startswith("is an unrecognised binary file, not a PDF;")
+
+
+# --- 17. damaged page trees get their own reasons ---------------------------------------
+
+
+def _handmade_pdf(objects: list[bytes]) -> bytes:
+    """A PDF written object by object, with a correct cross-reference table."""
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+PAGE = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>")
+CONTENT = b"BT /F1 12 Tf 72 700 Td (mike november) Tj ET"
+STREAM = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(CONTENT), CONTENT)
+FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+
+
+def test_a_page_tree_that_contains_itself_fails_saying_why(tmp_path: Path) -> None:
+    folder = tmp_path / "release"
+    folder.mkdir()
+    (folder / "loop.pdf").write_bytes(_handmade_pdf(
+        [CATALOG, b"<< /Type /Pages /Kids [2 0 R] /Count 1 >>"]))
+    (folder / "half.pdf").write_bytes(_handmade_pdf(
+        [CATALOG, b"<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>", PAGE, STREAM, FONT]))
+    home = tmp_path / "home"
+    code, report = _add(home, folder)
+    assert code == 3
+    assert report["added"] == [str(folder / "half.pdf")]  # its first page can be read
+    failed = {Path(f["file"]).name: f["error"] for f in report["failed"]}
+    assert failed["loop.pdf"] == ("is damaged: none of the 1 page(s) it lists can be opened "
+                                  "(cycle in page tree); ask the agency for a new copy")
+    assert failed["half.pdf"].startswith("1 of 2 pages could not be read (page 2: is damaged "
+                                         "(cycle in page tree); ask the agency for a new copy)")
+    assert "pickle" not in json.dumps(report)
+    assert _pages(home, '"mike november"') == [("half", 1)]
+    assert report["pages"] == 2  # half.pdf's two; nothing of loop.pdf
