@@ -124,6 +124,146 @@ def test_a_pdf_is_known_by_its_header_and_structure(settings: Settings,
     assert reasons["blob.pdf"].startswith("is an unrecognised binary file, not a PDF;")
 
 
+# --- 3, 17. a bad member is that member's failure; the rest lands -------------------------
+
+
+def _member_data_offset(data: bytes, info: zipfile.ZipInfo) -> int:
+    name_length = int.from_bytes(data[info.header_offset + 26:info.header_offset + 28],
+                                 "little")
+    extra_length = int.from_bytes(data[info.header_offset + 28:info.header_offset + 30],
+                                  "little")
+    return info.header_offset + 30 + name_length + extra_length
+
+
+def _central_offsets(data: bytes, start: int) -> dict[str, int]:
+    """Where each member's central directory entry starts, by name."""
+    out, at = {}, start
+    while data[at:at + 4] == b"PK\x01\x02":
+        lengths = [int.from_bytes(data[at + k:at + k + 2], "little") for k in (28, 30, 32)]
+        out[data[at + 46:at + 46 + lengths[0]].decode()] = at
+        at += 46 + sum(lengths)
+    return out
+
+
+def _hostile_zip(path: Path) -> dict[str, str]:
+    """A zip with two good members and five that cannot be unpacked; {bad member: why}."""
+    members = [("good/alpha.pdf", zipfile.ZIP_DEFLATED, "alpha echo"),
+               ("bad/deflate.pdf", zipfile.ZIP_DEFLATED, "deflate"),
+               ("bad/bzip2.pdf", zipfile.ZIP_BZIP2, "bzip2"),
+               ("bad/lzma.pdf", zipfile.ZIP_LZMA, "lzma"),
+               ("bad/deflate64.pdf", zipfile.ZIP_DEFLATED, "deflate64"),
+               ("bad/aes.pdf", zipfile.ZIP_DEFLATED, "aes"),
+               ("good/charlie.pdf", zipfile.ZIP_STORED, "charlie echo")]
+    with zipfile.ZipFile(path, "w") as z:
+        for name, method, words in members:
+            z.writestr(name, _pdf(f"{words} page one", f"{words} page two"),
+                       compress_type=method)
+        infos = {info.filename: info for info in z.infolist()}
+        directory = z.start_dir
+    data = bytearray(path.read_bytes())
+    central = _central_offsets(bytes(data), directory)
+    for name in ("bad/deflate.pdf", "bad/bzip2.pdf", "bad/lzma.pdf"):
+        start = _member_data_offset(bytes(data), infos[name])
+        for i in range(start + 40, start + 80):  # inside the compressed stream
+            data[i] ^= 0x5A
+    # Deflate64 (method 9) and WinZip AES (method 99, encrypted flag): patched into both
+    # the local header and the central directory, as those tools write them.
+    for name, method, flag in (("bad/deflate64.pdf", 9, 0), ("bad/aes.pdf", 99, 1)):
+        for at, flag_at, method_at in ((infos[name].header_offset, 6, 8),
+                                       (central[name], 8, 10)):
+            data[at + flag_at] |= flag
+            data[at + method_at:at + method_at + 2] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return {"bad/deflate.pdf": "is damaged in the zip", "bad/bzip2.pdf": "is damaged in the zip",
+            "bad/lzma.pdf": "is damaged in the zip",
+            "bad/deflate64.pdf": "compression method or encryption the archive cannot unpack",
+            "bad/aes.pdf": "is encrypted in the zip"}
+
+
+def test_corrupt_and_unreadable_members_fail_alone_and_the_rest_lands(tmp_path: Path) -> None:
+    archive = tmp_path / "release-7.zip"
+    bad = _hostile_zip(archive)
+    home = tmp_path / "home"
+    code, report = _add(home, archive)
+    assert code == 3, report  # partial: some files failed, the rest landed
+    assert sorted(Path(p).name for p in report["added"]) == ["alpha.pdf", "charlie.pdf"]
+    failed = {f["file"]: f["error"] for f in report["failed"]}
+    assert set(failed) == {f"{archive} ({name})" for name in bad}
+    for name, why in bad.items():
+        error = failed[f"{archive} ({name})"]
+        assert error.startswith(f"member {name!r} ") and why in error, error
+        assert "\n" not in error and "None" not in error and "Traceback" not in error
+    assert _pages(home, "echo") == [("alpha", 1), ("alpha", 2), ("charlie", 1), ("charlie", 2)]
+    assert _temporary_files(home) == []
+    unpacked = sorted(p.name for p in (home / "scans").rglob("*.pdf"))
+    assert unpacked == ["alpha.pdf", "charlie.pdf"]
+
+    again_code, again = _add(home, archive)  # idempotent: the same outcome, nothing new
+    assert again_code == 3
+    assert again["added"] == [] and again["pages"] == 0
+    assert sorted(Path(p).name for p in again["unchanged"]) == ["alpha.pdf", "charlie.pdf"]
+    assert {f["file"]: f["error"] for f in again["failed"]} == failed
+    assert _temporary_files(home) == []
+    assert _pages(home, "echo") == [("alpha", 1), ("alpha", 2), ("charlie", 1), ("charlie", 2)]
+
+
+def test_members_of_the_same_name_are_both_kept(settings: Settings, tmp_path: Path) -> None:
+    archive = tmp_path / "dup.zip"
+    first, second, same = _pdf("first memo"), _pdf("second memo"), _pdf("same memo")
+    with pytest.warns(UserWarning, match="Duplicate name"), \
+            zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("memo.pdf", first)
+        z.writestr("memo.pdf", second)
+        z.writestr("same.pdf", same)
+        z.writestr("same.pdf", same)
+    report = add_production([archive], settings, production="Dup")
+    assert report.failed == []
+    with open_searcher(settings) as searcher:
+        memos = search(searcher, '"first memo" OR "second memo"', settings).hits
+        assert search(searcher, '"same memo"', settings).total == 1
+    assert sorted(h.title for h in memos) == ["memo", f"memo-{zipfile.crc32(second):08x}"]
+    folder = settings.scans_dir / "dup" / "dup"
+    assert (folder / "memo.pdf").read_bytes() == first
+    assert (folder / f"memo-{zipfile.crc32(second):08x}.pdf").read_bytes() == second
+    assert len(report.added) == 3 and len(report.unchanged) == 1  # the identical copy
+    again = add_production([archive], settings, production="Dup")
+    assert again.added == [] and again.failed == [] and again.pages == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["memo.pdf", f"memo-{zipfile.crc32(second):08x}.pdf", "same.pdf",
+         f"same-{zipfile.crc32(same):08x}.pdf"])
+
+
+def test_a_changed_zip_never_overwrites_what_an_earlier_one_unpacked(
+        settings: Settings, tmp_path: Path) -> None:
+    archive = tmp_path / "rel.zip"
+    old, new = _pdf("old text"), _pdf("new text")  # the same size, other bytes
+    assert len(old) == len(new)
+    for data in (old, new):
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("doc.pdf", data)
+        report = add_production([archive], settings, production="Rel")
+        assert report.failed == [] and len(report.added) == 1
+    folder = settings.scans_dir / "rel" / "rel"
+    assert (folder / "doc.pdf").read_bytes() == old
+    assert (folder / f"doc-{zipfile.crc32(new):08x}.pdf").read_bytes() == new
+
+
+@pytest.mark.parametrize("name", ["n" * 300 + ".pdf", "d" * 300 + "/inner.pdf"])
+def test_a_member_name_too_long_to_store_fails_alone_naming_it(
+        settings: Settings, tmp_path: Path, name: str) -> None:
+    archive = tmp_path / "long.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, _pdf("too long"))
+        z.writestr("fine.pdf", _pdf("fine page"))
+    report = add_production([archive], settings, production="Long")
+    assert [Path(p).name for p in report.added] == ["fine.pdf"]
+    (failure,) = report.failed
+    assert failure.file == f"{archive} ({name})"
+    assert failure.error.startswith(f"member {name!r} has a name too long")
+    assert "shorten the name" in failure.error
+    assert _temporary_files(settings.home) == []
+
+
 # --- 17. damaged page trees get their own reasons ---------------------------------------
 
 
