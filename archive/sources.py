@@ -86,7 +86,8 @@ def _collect_folder(folder: Path, root: Path, target: Path, out: Collected,
                                   "one by one"))
         found = []
     claimed = set().union(*(load_set.claimed() for load_set in found))
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    # Everything but folders: a link, a named pipe or a device is reported, not passed over.
+    for path in sorted(p for p in folder.rglob("*") if p.is_symlink() or not p.is_dir()):
         if path not in claimed:
             _collect_file(path, root, target, out, settings, depth)
     for load_set in found:
@@ -160,8 +161,10 @@ def _collect_file(path: Path, root: Path, target: Path, out: Collected,
         out.skipped.append(str(path))
         return
     try:
-        if path.is_symlink() or not path.is_file():
-            raise DocumentError("is a link or special file; copy the real file in instead")
+        special = _special_file(path)
+        if special:
+            raise UnsupportedFileError(f"is {special}, not a file; nothing was read from it: "
+                                       "copy the real file in instead")
         size = path.stat().st_size
         if size > settings.max_file_mb * 1024 * 1024:
             raise TooLargeError(
@@ -183,6 +186,23 @@ def _collect_file(path: Path, root: Path, target: Path, out: Collected,
     except OSError as exc:
         out.failed.append(Failure(str(path), f"cannot be read ({exc.strerror or exc}); "
                                   "check it"))
+
+
+def _special_file(path: Path) -> str:
+    """What a path is when it is not a regular file ("" when it is one); never opened, since
+    reading a named pipe would wait forever."""
+    mode = path.lstat().st_mode
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a folder" if stat.S_ISDIR(mode) else "a special file"
 
 
 def _kind_for(kind: str, description: str, path: Path) -> str:

@@ -264,7 +264,28 @@ def test_a_member_name_too_long_to_store_fails_alone_naming_it(
     assert _temporary_files(settings.home) == []
 
 
-# --- 17. damaged page trees get their own reasons ---------------------------------------
+# --- 17. special files and damaged page trees get their own reasons -----------------------
+
+
+def test_a_named_pipe_or_a_link_in_a_folder_is_reported_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "release"
+    folder.mkdir()
+    (folder / "memo.pdf").write_bytes(_pdf("hotel india"))
+    os.mkfifo(folder / "pipe.pdf")  # reading it would wait forever
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "outside.pdf").write_bytes(_pdf("juliet"))
+    (folder / "linked").symlink_to(elsewhere)  # a link to a folder was passed over silently
+    home = tmp_path / "home"
+    code, report = _add(home, folder)
+    assert code == 3
+    assert report["added"] == [str(folder / "memo.pdf")]
+    assert report["failed"] == [
+        {"file": str(folder / "linked"), "error": "is a symbolic link, not a file; nothing "
+         "was read from it: copy the real file in instead"},
+        {"file": str(folder / "pipe.pdf"), "error": "is a named pipe (FIFO), not a file; "
+         "nothing was read from it: copy the real file in instead"}]
+    assert _pages(home, "hotel") == [("memo", 1)]
 
 
 def _handmade_pdf(objects: list[bytes]) -> bytes:
