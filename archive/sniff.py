@@ -50,7 +50,8 @@ SIDECAR_SUFFIXES = {".md", ".py", ".toml", ".dat", ".opt", ".lst", ".lfp"}
 
 
 def sniff(path: Path) -> tuple[str, str]:
-    """(kind, description) of a file: kind is pdf, image, zip, email, mbox, or unsupported.
+    """(kind, description) of a file: kind is pdf, image, zip, email, mbox, damaged (a PDF
+    header and nothing of a PDF after it) or unsupported.
 
     `.msg` Outlook files are OLE containers: an OLE file named `.msg` is an email.
     """
@@ -67,6 +68,8 @@ def sniff(path: Path) -> tuple[str, str]:
         return _magic_kind(path, "zip", "a zip archive")
     if _is_pdf(head, pdf_ends):
         return "pdf", "a PDF"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):
+        return "damaged", "a damaged PDF: no PDF object follows its header"
     if re.search(rb"\d+\s+\d+\s+obj\b", head) and b"<<" in head:
         return "pdf", "a PDF without its header"  # MuPDF repairs these
     lowered = head.lstrip().lower()

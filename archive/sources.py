@@ -209,6 +209,8 @@ def _kind_for(kind: str, description: str, path: Path) -> str:
     """pdf, image, email, mbox; an unsupported file is stored but reported with a reason."""
     if kind in ("pdf", "image", "email", "mbox"):
         return kind
+    if kind == "damaged":
+        raise DamagedDocumentError(f"is {description}; ask the agency for a new copy")
     said = f"is {description}, not a PDF" if path.suffix.lower() == ".pdf" else (
         f"is {description}, not an email" if path.suffix.lower() in (".eml", ".msg", ".mbox")
         else f"is {description}")

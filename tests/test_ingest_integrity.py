@@ -113,13 +113,17 @@ def test_a_pdf_is_known_by_its_header_and_structure(settings: Settings,
     (folder / "notes.pdf").write_bytes(b"Release notes. Files start with %PDF-1.7 and end "
                                        b"with %%EOF; see the standard.\n" * 5)
     (folder / "blob.pdf").write_bytes(bytes(range(1, 200)) + b"%PDF-1.4" + bytes(800))
+    # a PDF header and nothing of a PDF after it (OCRmyPDF's invalid.pdf): a damaged PDF
+    (folder / "header-only.pdf").write_bytes(b"%PDF-1.3\nThis is not a valid PDF file\n%%EOF\n")
     report = add_production([folder], settings, production="R")
     assert report.added == [str(folder / "junk-first.pdf")]
     with open_searcher(settings) as searcher:
         hits = search(searcher, '"kilo lima"', settings).hits
     assert [(hit.title, hit.page) for hit in hits] == [("junk-first", 1)]
     reasons = {Path(f.file).name: f.error for f in report.failed}
-    assert set(reasons) == {"notes.pdf", "blob.pdf"}
+    assert set(reasons) == {"notes.pdf", "blob.pdf", "header-only.pdf"}
+    assert reasons["header-only.pdf"] == ("is a damaged PDF: no PDF object follows its header; "
+                                          "ask the agency for a new copy")
     assert reasons["notes.pdf"].startswith("is a plain text file, not a PDF;")
     assert reasons["blob.pdf"].startswith("is an unrecognised binary file, not a PDF;")
 
