@@ -6,18 +6,28 @@ is never modified afterwards. A production already under scans/ is read in place
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import lzma
 import os
 import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from archive.config import Settings
-from archive.errors import DocumentError, TooLargeError, UnsafeArchiveError
+from archive.errors import (
+    DamagedDocumentError,
+    DocumentError,
+    EncryptedDocumentError,
+    TooLargeError,
+    UnsafeArchiveError,
+    UnsupportedFileError,
+)
 from archive.formats import bundles, loadfiles
 from archive.ingest.sniff import is_sidecar, is_unpacked_member, sniff
 from archive.models import Failure, SourceFile
@@ -76,7 +86,8 @@ def _collect_folder(folder: Path, root: Path, target: Path, out: Collected,
                                   "one by one"))
         found = []
     claimed = set().union(*(load_set.claimed() for load_set in found))
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    # Everything but folders: a link, a named pipe or a device is reported, not passed over.
+    for path in sorted(p for p in folder.rglob("*") if p.is_symlink() or not p.is_dir()):
         if path not in claimed:
             _collect_file(path, root, target, out, settings, depth)
     for load_set in found:
@@ -150,8 +161,10 @@ def _collect_file(path: Path, root: Path, target: Path, out: Collected,
         out.skipped.append(str(path))
         return
     try:
-        if path.is_symlink() or not path.is_file():
-            raise DocumentError("is a link or special file; copy the real file in instead")
+        special = _special_file(path)
+        if special:
+            raise UnsupportedFileError(f"is {special}, not a file; nothing was read from it: "
+                                       "copy the real file in instead")
         size = path.stat().st_size
         if size > settings.max_file_mb * 1024 * 1024:
             raise TooLargeError(
@@ -171,13 +184,33 @@ def _collect_file(path: Path, root: Path, target: Path, out: Collected,
     except DocumentError as exc:
         out.failed.append(Failure(str(path), exc.message))
     except OSError as exc:
-        out.failed.append(Failure(str(path), f"cannot be read ({exc.strerror}); check it"))
+        out.failed.append(Failure(str(path), f"cannot be read ({exc.strerror or exc}); "
+                                  "check it"))
+
+
+def _special_file(path: Path) -> str:
+    """What a path is when it is not a regular file ("" when it is one); never opened, since
+    reading a named pipe would wait forever."""
+    mode = path.lstat().st_mode
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a folder" if stat.S_ISDIR(mode) else "a special file"
 
 
 def _kind_for(kind: str, description: str, path: Path) -> str:
     """pdf, image, email, mbox; an unsupported file is stored but reported with a reason."""
     if kind in ("pdf", "image", "email", "mbox"):
         return kind
+    if kind == "damaged":
+        raise DamagedDocumentError(f"is {description}; ask the agency for a new copy")
     said = f"is {description}, not a PDF" if path.suffix.lower() == ".pdf" else (
         f"is {description}, not an email" if path.suffix.lower() in (".eml", ".msg", ".mbox")
         else f"is {description}")
@@ -217,25 +250,123 @@ def store_original(path: Path, dest: Path, settings: Settings) -> Path:
 
 def _collect_zip(path: Path, relative: Path, target: Path, out: Collected,
                  settings: Settings, depth: int) -> None:
-    """Unpack a zip into scans/ after checking every member, then collect its files."""
+    """Unpack a zip into scans/ after checking every member, then collect its files.
+
+    A member that cannot be unpacked (corrupt data, a compression method or encryption
+    the zip module cannot read, a name the file system refuses) is that member's failure,
+    named; the other members are unpacked and added.
+    """
     folder = target / relative.with_suffix("")
     try:
         with zipfile.ZipFile(path) as archive:
             members = check_zip(archive, settings)
+            taken: set[Path] = set()
             for info in members:
-                dest = folder.joinpath(*PurePosixPath(info.filename).parts)
-                if dest.exists() and dest.stat().st_size == info.file_size:
-                    continue
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
-                with os.fdopen(fd, "wb") as fh, archive.open(info) as src:
-                    _copy_bounded(src, fh, info.file_size)
-                Path(tmp).replace(dest)
+                try:
+                    _unpack_member(archive, info, folder, taken)
+                except (DocumentError, OSError) as exc:
+                    out.failed.append(Failure(f"{path} ({info.filename})",
+                                              _member_failure(info, exc)))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, EOFError) as exc:
         raise UnsafeArchiveError(
             f"is a damaged or encrypted zip ({exc}); unpack it by hand and add the folder"
         ) from exc
     _collect_folder(folder, folder, folder, out, settings, depth + 1)
+
+
+# What the zip module raises on a member's data: corrupt deflate, bzip2 and LZMA streams,
+# a bad CRC or header, a cut stream, a method (Deflate64, AES) or encryption it cannot read.
+_MEMBER_DATA_ERRORS: tuple[type[Exception], ...] = (
+    zlib.error, lzma.LZMAError, zipfile.BadZipFile, EOFError, NotImplementedError,
+    RuntimeError)
+
+
+def _unpack_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path,
+                   taken: set[Path]) -> None:
+    """Write one member under `folder`, through a temporary file removed on any failure.
+
+    Raises:
+        DamagedDocumentError, UnsupportedFileError, UnsafeArchiveError: the member's data.
+        OSError: the file system refused it (a name too long, a full disk).
+    """
+    parts = PurePosixPath(info.filename).parts
+    if not parts:
+        raise UnsafeArchiveError("has no file name; unpack the zip by hand and check it")
+    dest = _member_dest(folder.joinpath(*parts), info, taken)
+    if dest is None:
+        return  # unpacked by an earlier run
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            try:
+                with archive.open(info) as src:
+                    _copy_bounded(src, fh, info.file_size)
+            except OSError as exc:
+                if exc.errno is not None:
+                    raise  # the file system's, not the zip's
+                raise _member_data_error(exc) from exc
+            except _MEMBER_DATA_ERRORS as exc:
+                raise _member_data_error(exc) from exc
+        Path(tmp).replace(dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _member_dest(dest: Path, info: zipfile.ZipInfo, taken: set[Path]) -> Path | None:
+    """Where a member goes: its own path, or, when another member of this zip went there
+    or a different file is already there, its path with its CRC added (`a-1f2e3d4c.pdf`).
+    Never overwrites. None when the member is already there, unpacked by an earlier run.
+    """
+    candidate, n = dest, 0
+    while True:
+        if candidate not in taken:
+            taken.add(candidate)
+            if not candidate.exists():
+                return candidate
+            if candidate.is_file() and candidate.stat().st_size == info.file_size and (
+                    _crc32_of(candidate) == info.CRC):
+                return None
+        n += 1
+        candidate = dest.with_name(
+            f"{dest.stem}-{info.CRC:08x}{'' if n == 1 else f'-{n}'}{dest.suffix}")
+
+
+def _crc32_of(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def _member_data_error(exc: BaseException) -> DocumentError:
+    """What went wrong with a member's data, as the failure to report."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, RuntimeError) and "password" in reason:
+        return EncryptedDocumentError(
+            "is encrypted in the zip; unpack the zip with its password (`7z x`) and add the "
+            "folder")
+    if isinstance(exc, NotImplementedError):
+        return UnsupportedFileError(
+            f"uses a compression method or encryption the archive cannot unpack ({reason}; "
+            "Deflate64 or AES, say); unpack the zip with `7z x` and add the folder")
+    return DamagedDocumentError(
+        f"is damaged in the zip ({reason}); ask the agency for a new copy of the zip, or "
+        "unpack what `7z x` can recover and add the folder")
+
+
+def _member_failure(info: zipfile.ZipInfo, exc: DocumentError | OSError) -> str:
+    """One line for a member that could not be unpacked; the rest of the zip was."""
+    name = f"member {info.filename!r}"
+    if isinstance(exc, DocumentError):
+        return f"{name} {exc.message} (the rest of the zip was unpacked)"
+    if exc.errno == errno.ENAMETOOLONG:
+        return (f"{name} has a name too long for this file system; unpack the zip by hand, "
+                "shorten the name and add the file (the rest of the zip was unpacked)")
+    return (f"{name} cannot be unpacked into scans/ ({exc.strerror or exc}); fix that, then "
+            "run `archive add` again (the rest of the zip was unpacked)")
 
 
 def check_zip(archive: zipfile.ZipFile, settings: Settings) -> list[zipfile.ZipInfo]:
@@ -273,11 +404,12 @@ def check_zip(archive: zipfile.ZipFile, settings: Settings) -> list[zipfile.ZipI
     return infos
 
 
-def _copy_bounded(src: object, dest: object, declared: int) -> None:
+def _copy_bounded(src: IO[bytes], dest: IO[bytes], declared: int) -> None:
     """Copy a zip member, refusing one that expands past its declared size."""
     written = 0
-    while chunk := src.read(_CHUNK):  # type: ignore[attr-defined]
+    while chunk := src.read(_CHUNK):
         written += len(chunk)
         if written > declared:
-            raise UnsafeArchiveError("a member expands past its declared size (a zip bomb?)")
-        dest.write(chunk)  # type: ignore[attr-defined]
+            raise UnsafeArchiveError("expands past its declared size (a zip bomb?); unpack "
+                                     "the zip by hand if you trust it")
+        dest.write(chunk)

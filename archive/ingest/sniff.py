@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
+from typing import BinaryIO
 
-# (magic bytes at offset 0, kind, description)
+# (magic bytes at offset 0, kind, description); checked before looking for a PDF header,
+# which may follow some junk: a stored zip of PDFs shows `%PDF-` in its first KB too.
 _MAGIC: list[tuple[bytes, str, str]] = [
     (b"PK\x03\x04", "zip", "a zip archive"),
     (b"PK\x05\x06", "zip", "an empty zip archive"),
@@ -33,33 +36,40 @@ _OFFICE_ZIPS = {
     ".ods": "an OpenDocument spreadsheet", ".epub": "an e-book",
 }
 
+_HEAD = 2048
+_PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
+_PDF_HEADER_WITHIN = 1024
+_PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+_EOCD = b"PK\x05\x06"
+_EOCD_SIZE = 22
+_ZIP64_LOCATOR_SIZE = 20
+
 SIDECAR_NAMES = {"production.toml", "thumbs.db", "desktop.ini"}
 UNPACKED_SUFFIXES = (".attachments", ".messages")  # see archive.ingest.children
 SIDECAR_SUFFIXES = {".md", ".py", ".toml", ".dat", ".opt", ".lst", ".lfp"}
 
 
 def sniff(path: Path) -> tuple[str, str]:
-    """(kind, description) of a file: kind is pdf, image, zip, email, mbox, or unsupported.
+    """(kind, description) of a file: kind is pdf, image, zip, email, mbox, damaged (a PDF
+    header and nothing of a PDF after it) or unsupported.
 
     `.msg` Outlook files are OLE containers: an OLE file named `.msg` is an email.
     """
     with path.open("rb") as fh:
-        head = fh.read(2048)
+        head = fh.read(_HEAD)
+        zip_at_end = bool(head) and _zip_directory_at_end(fh)
+        pdf_ends = bool(head) and b"startxref" in _tail(fh, 2048)
     if not head:
         return "unsupported", "an empty file"
-    if b"%PDF-" in head[:1024]:
-        return "pdf", "a PDF"
     for magic, kind, description in _MAGIC:
         if head.startswith(magic):
-            if kind == "zip" and path.suffix.lower() in _OFFICE_ZIPS:
-                return "unsupported", _OFFICE_ZIPS[path.suffix.lower()]
-            if kind == "ole":
-                if path.suffix.lower() == ".msg":
-                    return "email", "an Outlook message"
-                return "unsupported", "a Word or other Office (OLE) document"
-            if kind == "mbox" and path.suffix.lower() == ".eml":
-                return "email", "an email message"  # saved with its mbox `From ` line
-            return kind, description
+            return _magic_kind(path, kind, description)
+    if zip_at_end:  # a zip after some leading bytes (a self-extracting or prefixed zip)
+        return _magic_kind(path, "zip", "a zip archive")
+    if _is_pdf(head, pdf_ends):
+        return "pdf", "a PDF"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):
+        return "damaged", "a damaged PDF: no PDF object follows its header"
     if re.search(rb"\d+\s+\d+\s+obj\b", head) and b"<<" in head:
         return "pdf", "a PDF without its header"  # MuPDF repairs these
     lowered = head.lstrip().lower()
@@ -73,6 +83,67 @@ def sniff(path: Path) -> tuple[str, str]:
     if _looks_textual(head):
         return "unsupported", "a plain text file"
     return "unsupported", "an unrecognised binary file"
+
+
+def _magic_kind(path: Path, kind: str, description: str) -> tuple[str, str]:
+    """The kind a signature says, told apart by the file's name where the signature is
+    shared (Office files are zips, Outlook messages OLE files, an `.eml` may start `From `)."""
+    suffix = path.suffix.lower()
+    if kind == "zip" and suffix in _OFFICE_ZIPS:
+        return "unsupported", _OFFICE_ZIPS[suffix]
+    if kind == "ole":
+        if suffix == ".msg":
+            return "email", "an Outlook message"
+        return "unsupported", "a Word or other Office (OLE) document"
+    if kind == "mbox" and suffix == ".eml":
+        return "email", "an email message"  # saved with its mbox `From ` line
+    return kind, description
+
+
+def _is_pdf(head: bytes, ends_like_pdf: bool) -> bool:
+    """A PDF header in the first 1024 bytes (the leading junk readers tolerate, as Acrobat
+    does), followed by PDF structure: an object, or a cross-reference at the end.
+
+    `%PDF-` alone is not enough: a text file may quote it, a zip of PDFs holds it.
+    """
+    header = _PDF_HEADER.search(head[:_PDF_HEADER_WITHIN + 8])
+    if header is None or header.start() >= _PDF_HEADER_WITHIN:
+        return False
+    return ends_like_pdf or _PDF_OBJECT.search(head, header.end()) is not None
+
+
+def _tail(fh: BinaryIO, size: int) -> bytes:
+    fh.seek(0, io.SEEK_END)
+    fh.seek(max(0, fh.tell() - size))
+    return fh.read()
+
+
+def _zip_directory_at_end(fh: BinaryIO) -> bool:
+    """Whether the file ends with a zip's end-of-central-directory record (its comment
+    running exactly to the end) that points at a central directory.
+
+    Checked so that a zip with bytes before its first member is still opened as a zip,
+    without taking a stray signature inside another file (a PDF's stream) for one.
+    """
+    tail = _tail(fh, _EOCD_SIZE + 0xFFFF + _ZIP64_LOCATOR_SIZE)
+    start_of_tail = fh.tell() - len(tail)
+    at = tail.rfind(_EOCD)
+    while at >= 0:
+        comment = int.from_bytes(tail[at + 20:at + 22], "little")
+        if at + _EOCD_SIZE + comment == len(tail):
+            entries = int.from_bytes(tail[at + 10:at + 12], "little")
+            directory_size = int.from_bytes(tail[at + 12:at + 16], "little")
+            if tail[max(0, at - _ZIP64_LOCATOR_SIZE):at].startswith(b"PK\x06\x07"):
+                return True  # zip64: the real sizes are in the zip64 record
+            if entries == 0 and directory_size == 0:
+                return True  # an empty zip
+            directory = start_of_tail + at - directory_size
+            if directory >= 0:
+                fh.seek(directory)
+                return fh.read(4) == b"PK\x01\x02"
+            return False
+        at = tail.rfind(_EOCD, 0, at)
+    return False
 
 
 def is_sidecar(path: Path) -> bool:

@@ -26,6 +26,13 @@ pymupdf.TOOLS.mupdf_display_warnings(False)
 _BAD_CHARS = re.compile(r"[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")
 _WORDLIKE = re.compile(r"^[A-Za-z][a-z]{1,}$|^[A-Z]{2,}$|^\d[\d,.:/-]*$")
 
+MUPDF_ERRORS: tuple[type[Exception], ...] = (pymupdf.mupdf.FzErrorBase,)
+"""What MuPDF raises from deep inside a document ("cycle in page tree"). These hold a C++
+object that cannot be sent between processes: a worker reports them as damage instead."""
+_MUPDF_CODE = re.compile(r"^code=\d+: ")
+# What opening a page of a damaged PDF raises (PyMuPDF turns some MuPDF errors into these).
+_PAGE_ERRORS: tuple[type[Exception], ...] = (*MUPDF_ERRORS, RuntimeError, ValueError)
+
 
 def open_document(path: Path, kind: str, settings: Settings) -> pymupdf.Document:
     """Open a PDF or image read-only, refusing encrypted, damaged or oversized files.
@@ -77,11 +84,12 @@ def probe(path: Path, kind: str, settings: Settings) -> DocumentProbe:
     """
     doc = open_document(path, kind, settings)
     try:
+        _check_page_tree(doc)
         warnings: list[str] = []
         meta = {k: v for k, v in (doc.metadata or {}).items() if v}
         truncated = kind == "pdf" and not _has_eof_marker(path)
         if kind == "pdf" and (doc.is_repaired or truncated):
-            empty = [i + 1 for i in range(doc.page_count) if _page_is_blank(doc[i])]
+            empty = [i + 1 for i in range(doc.page_count) if _page_is_blank(doc, i)]
             if truncated and (empty or doc.page_count == 1):
                 raise DamagedDocumentError(
                     "is truncated (no end-of-file marker, "
@@ -102,6 +110,37 @@ def probe(path: Path, kind: str, settings: Settings) -> DocumentProbe:
         doc.close()
 
 
+def _check_page_tree(doc: pymupdf.Document) -> None:
+    """Refuse a PDF none of whose pages can be found: its page tree is broken (a /Pages
+    node that lists itself among its kids, say). A page that alone cannot be found fails
+    when it is read; the others are added.
+
+    Raises:
+        DamagedDocumentError: saying what MuPDF found.
+    """
+    if not doc.is_pdf:
+        return
+    reason = ""
+    for number in range(doc.page_count):
+        try:
+            doc.load_page(number)  # walks the page tree to the page, as reading it will
+            return
+        except _PAGE_ERRORS as exc:
+            reason = reason or mupdf_reason(exc)
+    raise DamagedDocumentError(
+        f"is damaged: none of the {doc.page_count} page(s) it lists can be opened "
+        f"({reason}); ask the agency for a new copy"
+    )
+
+
+def mupdf_reason(exc: BaseException) -> str:
+    """MuPDF's own words for an error ("cycle in page tree"), without its error code."""
+    said = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    lines = _MUPDF_CODE.sub("", said.strip()).splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+
 _PDF_SYNTAX = re.compile(rb"\b(obj|endobj|xref|trailer|startxref|stream)\b")
 
 
@@ -120,11 +159,13 @@ def _has_eof_marker(path: Path) -> bool:
     return at >= 0 and not _PDF_SYNTAX.search(tail[at + 5:])
 
 
-def _page_is_blank(page: pymupdf.Page) -> bool:
+def _page_is_blank(doc: pymupdf.Document, number: int) -> bool:
+    """Whether a page (0-based) shows nothing; one that cannot be opened counts as blank."""
     try:
+        page = doc.load_page(number)
         has_images = bool(page.get_images())
         contents = page.read_contents()
-    except (RuntimeError, ValueError):
+    except _PAGE_ERRORS:
         return True
     return not has_images and not contents.strip()
 

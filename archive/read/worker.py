@@ -8,8 +8,11 @@ a timeout without harming anything.
 
 from __future__ import annotations
 
+import pickle
 import resource
+from collections.abc import Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from PIL import Image
 
 from archive import storage
 from archive.config import Settings
-from archive.errors import ArchiveError, OcrFailedError, TooLargeError
+from archive.errors import ArchiveError, DamagedDocumentError, OcrFailedError, TooLargeError
 from archive.foia import box_labels, redactions
 from archive.formats import bundles, emails
 from archive.models import DocumentProbe, PageResult
@@ -36,6 +39,28 @@ def init_worker(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@contextmanager
+def _sendable_errors() -> Iterator[None]:
+    """Turn a failure the pool could not send back to the supervisor into one it can.
+
+    MuPDF's errors hold a C++ object that cannot be pickled: sent as they are, the
+    supervisor would only learn "cannot pickle 'SwigPyObject'", not what was wrong.
+    """
+    try:
+        yield
+    except ArchiveError:
+        raise
+    except extract.MUPDF_ERRORS as exc:
+        raise DamagedDocumentError(f"is damaged ({extract.mupdf_reason(exc)}); ask the "
+                                   "agency for a new copy") from None
+    except Exception as exc:
+        try:
+            pickle.dumps(exc)
+        except Exception:  # whatever stops pickling it: send its text instead
+            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+        raise
+
+
 def probe_file(path: Path, kind: str, settings: Settings, doc_id: str = "",
                hints: dict[str, Any] | None = None) -> DocumentProbe:
     """Open a file and check it is whole and within the limits.
@@ -44,6 +69,12 @@ def probe_file(path: Path, kind: str, settings: Settings, doc_id: str = "",
     inside it are staged for the supervisor (see `archive.formats.emails`); the page images of a
     load-file document are bound into its derived PDF (see `archive.formats.bundles`).
     """
+    with _sendable_errors():
+        return _probe(path, kind, settings, doc_id, hints)
+
+
+def _probe(path: Path, kind: str, settings: Settings, doc_id: str,
+           hints: dict[str, Any] | None) -> DocumentProbe:
     if kind in storage.RENDERED_KINDS:
         return emails.probe(path, kind, doc_id, settings, hints or {})
     if kind == bundles.KIND:  # page images a load file binds into one document
@@ -85,6 +116,12 @@ def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settin
     A page the archive `printed` itself (a native email's) has only its text read: there
     is nothing on its image to look for.
     """
+    with _sendable_errors():
+        return _read_page(path, kind, doc_id, page_no, settings, ocr_mode, lang, printed)
+
+
+def _read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settings,
+               ocr_mode: str, lang: str, printed: bool) -> PageResult:
     extract.release_caches()  # what the previous page decoded
     doc = _document(path, kind, settings)
     page = doc[page_no - 1]
