@@ -5,7 +5,7 @@ from __future__ import annotations
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import ArchiveError
-from archive.read import ocr
+from archive.read import derived, ocr
 from archive.search import index
 
 ERROR, WARNING = "ERROR", "warning"
@@ -20,6 +20,7 @@ def findings(settings: Settings) -> list[tuple[str, str]]:
     with Catalog(settings.catalog_path, readonly=True) as catalog:
         counts = catalog.stats()
         unfinished = sum(r["state"] in ("reading", "extracted") for r in catalog.documents())
+        lost = len(derived.missing(settings, catalog))
     found.append(("catalog", f"{counts['documents']} documents, {counts['pages']} pages"))
     try:
         found.extend(_index(settings, counts["pages"]))
@@ -28,6 +29,9 @@ def findings(settings: Settings) -> list[tuple[str, str]]:
     if unfinished:
         found.append((WARNING, f"{unfinished} documents unfinished; run the same "
                                "`archive add` again to finish them"))
+    if lost:
+        found.append((WARNING, f"{lost} derived PDFs (printed emails, bound page images) "
+                               "are missing; run `archive reindex` to make them again"))
     return found
 
 

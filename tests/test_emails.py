@@ -14,7 +14,7 @@ import pymupdf
 import pytest
 from conftest import CORPUS, RESOURCES, needs_corpus
 
-from archive import storage
+from archive import health, storage
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import DerivedFileMissingError
@@ -268,7 +268,10 @@ def test_an_email_and_its_attachments_become_linked_documents(settings: Settings
         with pytest.raises(DerivedFileMissingError, match="archive reindex"):
             storage.readable_path(settings, parent)
         assert not rendered.exists()  # asking for it did not print it
+        assert any("1 derived PDFs" in text and "archive reindex" in text
+                   for _, text in health.findings(settings))
         assert derived.remake_missing(settings) == (1, [])
+        assert not any("derived" in text for _, text in health.findings(settings))
         again, _ = storage.readable_path(settings, parent)
         assert extract.render_png(again, "pdf", 1, 40, settings).startswith(b"\x89PNG")
         with pymupdf.open(again) as pdf:
