@@ -30,8 +30,8 @@ def findings(settings: Settings) -> list[tuple[str, str]]:
         found.append((WARNING, f"{unfinished} documents unfinished; run the same "
                                "`archive add` again to finish them"))
     if lost:
-        found.append((WARNING, f"{lost} derived PDFs (printed emails, bound page images) "
-                               "are missing; run `archive reindex` to make them again"))
+        found.append((WARNING, f"derived PDFs missing (printed emails, bound page images): "
+                               f"{lost}; run `archive reindex` to make them again"))
     return found
 
 

@@ -268,7 +268,7 @@ def test_an_email_and_its_attachments_become_linked_documents(settings: Settings
         with pytest.raises(DerivedFileMissingError, match="archive reindex"):
             storage.readable_path(settings, parent)
         assert not rendered.exists()  # asking for it did not print it
-        assert any("1 derived PDFs" in text and "archive reindex" in text
+        assert any("derived PDFs missing" in text and ": 1;" in text and "archive reindex" in text
                    for _, text in health.findings(settings))
         assert derived.remake_missing(settings) == (1, [])
         assert not any("derived" in text for _, text in health.findings(settings))
