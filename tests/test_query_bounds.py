@@ -1,13 +1,15 @@
-"""Excerpts never repeat text (issue 8, item 15), on a real Whoosh index on disk."""
+"""Dates in queries (issue 8, item 13) and excerpts (item 15), on real Whoosh indexes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from bs4 import BeautifulSoup
 
 from archive import index
 from archive.config import Settings
+from archive.errors import QueryError
 from archive.excerpts import BETWEEN, excerpt
 from archive.search import open_searcher, search
 
@@ -32,6 +34,53 @@ def _pages(settings: Settings, text: str, **kwargs: Any) -> list[int]:
     with open_searcher(settings) as searcher:
         found = search(searcher, text, settings, pagelen=1000, **kwargs)
     return sorted(hit.page for hit in found.hits)
+
+
+# --- 13: dates in queries -----------------------------------------------------------------
+
+@pytest.fixture
+def dated(settings: Settings) -> Settings:
+    days = {1: "2022-02-28", 2: "2022-03-01", 3: "2022-03-15", 4: "2022-03-31",
+            5: "2022-04-01"}
+    pages = [{"page_no": n, "text": f"Memo {n}. date: pending review.",
+              "annotations": {"record_date": day}} for n, day in days.items()]
+    return _write(settings, pages, released="2017-10-05")
+
+
+@pytest.mark.parametrize("text,pages", [
+    ("date:[03/01/2022 TO 03/31/2022]", [2, 3, 4]),  # the issue's query
+    ("date:[3/1/2022 TO 3/31/2022]", [2, 3, 4]),
+    ("date:[2022-03-01 TO 2022-03-31]", [2, 3, 4]),
+    ("date:[3/1/2022 to 2022-03-31]", [2, 3, 4]),
+    ("date:03/15/2022", [3]),
+    ("date:3/15/2022", [3]),
+    ("date:2022-03-15", [3]),
+    ('date:"March 15, 2022"', [3]),
+    ("date:2022-03", [2, 3, 4]),
+    ("date:[TO 02/28/2022]", [1]),
+    ("date:[04/01/2022 TO]", [5]),
+    ("date:>3/31/2022", [4, 5]),
+    ("date:[03/01/2022 TO 03/31/2022] AND NOT date:3/15/2022", [2, 4]),
+    ("released:[10/01/2017 TO 10/31/2017] AND memo", [1, 2, 3, 4, 5]),
+    ("released:[11/01/2017 TO]", []),
+    ('"date: pending"', [1, 2, 3, 4, 5]),  # a phrase is words, not a field
+])
+def test_us_and_iso_dates_single_and_ranges(dated: Settings, text: str,
+                                            pages: list[int]) -> None:
+    assert _pages(dated, text) == pages
+
+
+@pytest.mark.parametrize("text", [
+    "date:yesterday", "date:02/30/2022", "date:[03/01/2022 03/31/2022]", "date:[TO]",
+    "memo AND released:13/01/2017",
+])
+def test_a_date_that_cannot_be_read_names_the_forms_that_work(dated: Settings,
+                                                              text: str) -> None:
+    with open_searcher(dated) as searcher, pytest.raises(QueryError) as refused:
+        search(searcher, text, dated)
+    message = refused.value.message
+    assert "2022-03-01" in message and "03/01/2022" in message and "3/1/2022" in message
+    assert "invalid literal" not in message
 
 
 # --- 15: excerpts ---------------------------------------------------------------------------
