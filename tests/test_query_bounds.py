@@ -125,7 +125,8 @@ def test_each_term_is_expanded_once_per_query(vocabulary: Settings) -> None:
     assert len(leaves) == 2 and leaves[0].words == leaves[1].words != ()
 
 
-@pytest.mark.parametrize("text", ["aax~2", "detainer~1", "lodgd~1", "ab*", "ab?d*", "zz*"])
+@pytest.mark.parametrize("text", ["aax~2", "aax~2/1", "detainer~1", "lodgd~1", "ab*",
+                                  "ab?d*", "zz*"])
 def test_expanded_terms_find_what_whoosh_finds(vocabulary: Settings, text: str) -> None:
     """The words and pages are Whoosh's own, segment by segment; only the cost changed."""
     with open_searcher(vocabulary) as searcher:
