@@ -46,7 +46,18 @@ class Settings:
     query_max_chars: int = _setting(1000, "longer queries are refused")
     query_max_depth: int = _setting(20, "deeper nesting of parentheses is refused")
     query_min_prefix: int = _setting(2, "letters required before a wildcard")
-    query_max_expansion: int = _setting(2000, "words a wildcard or fuzzy term may expand to")
+    query_max_expansion: int = _setting(
+        2000, "words the wildcard and fuzzy terms of one query may expand to, together"
+    )
+    query_max_scanned: int = _setting(
+        50_000, "words of the index the wildcard, prefix and fuzzy terms of one query may look "
+        "through, summed over the index's segments (a fuzzy term with distance 2 looks "
+        "through thousands); a query over it is refused with a message"
+    )
+    search_deadline: float = _setting(
+        10.0, "seconds one search may run; a search still running then is stopped with a "
+        "message (the reading room answers 503, the CLI exits with code 9); 0: no limit"
+    )
 
     @property
     def index_dir(self) -> Path:

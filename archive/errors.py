@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     locked = 6
     missing_dependency = 7
     index_out_of_date = 8
+    timed_out = 9
     failed = 1
 
 
@@ -71,6 +72,12 @@ class QueryError(ArchiveError):
     """A search query that cannot be parsed or is over a limit."""
 
     exit_code = ExitCode.bad_query
+
+
+class SearchTimeoutError(ArchiveError):
+    """A search that ran past its deadline (ARCHIVE_SEARCH_DEADLINE) and was stopped."""
+
+    exit_code = ExitCode.timed_out
 
 
 class InvalidMetadataError(ArchiveError):

@@ -1,4 +1,5 @@
-"""Error pages: a bad query is a 400 with the parser's message, an unknown page a 404.
+"""Error pages: a bad query is a 400 with the parser's message, an unknown page a 404, a
+search stopped at its deadline a 503 (try a narrower query, or again later).
 
 No response ever carries a traceback: unexpected errors are logged and answered with a
 plain 500 page. Requests under /api/ get JSON instead of HTML.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import ArchiveError, NotFoundError, QueryError
+from archive.errors import ArchiveError, NotFoundError, QueryError, SearchTimeoutError
 
 _TITLES = {400: "The query could not be used", 404: "Not found", 405: "Method not allowed",
            500: "Something went wrong", 503: "The archive needs attention"}
@@ -19,20 +20,28 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/openapi.json"
 
 
-def error_response(status: int, message: str, *, bad_query: bool = False) -> Response:
+def error_response(status: int, message: str, *, bad_query: bool = False,
+                   title: str | None = None) -> Response:
     """An error as JSON for the API, or as the error page, with the query kept in the box."""
+    title = title or _TITLES.get(status, "Error")
     if _wants_json():
-        response = jsonify(error=_TITLES.get(status, "Error"), status=status, message=message)
+        response = jsonify(error=title, status=status, message=message)
     else:
         response = Response(render_template(
-            "error.html", status=status, title=_TITLES.get(status, "Error"), message=message,
-            bad_query=bad_query))
+            "error.html", status=status, title=title, message=message, bad_query=bad_query))
     response.status_code = status
     return response
 
 
 def _query_error(exc: QueryError) -> Response:
     return error_response(400, exc.message, bad_query=True)
+
+
+def _timed_out(exc: SearchTimeoutError) -> Response:
+    response = error_response(503, exc.message, bad_query=True,
+                              title="The search took too long")
+    response.headers["Retry-After"] = "10"
+    return response
 
 
 def _not_found(exc: NotFoundError) -> Response:
@@ -56,6 +65,7 @@ def _unexpected(exc: Exception) -> Response:
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(QueryError, _query_error)
+    app.register_error_handler(SearchTimeoutError, _timed_out)
     app.register_error_handler(NotFoundError, _not_found)
     app.register_error_handler(ArchiveError, _archive_error)
     app.register_error_handler(HTTPException, _http_error)

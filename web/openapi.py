@@ -148,6 +148,8 @@ def openapi_spec(server: str) -> dict[str, Any]:
                                                          "type": "integer"}}}}},
                                  "hits"),
                     "400": _json(_ERROR, "the query cannot be parsed or is over a limit"),
+                    "503": _json(_ERROR, "the search ran past its time limit "
+                                 "(ARCHIVE_SEARCH_DEADLINE); narrow it or try again"),
                 },
             }},
             "/api/doc/{doc_id}/page/{page}": {"get": {

@@ -36,6 +36,7 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
 
     Returns:
         The passages joined by " … ", text escaped, matches in <mark>; "" if nothing matched.
+        Passages that would overlap or touch are shown as one, so no text is repeated.
     """
     spans = _spans(text, sequences)
     if not spans:
@@ -47,7 +48,16 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
         else:
             groups.append([span])
     best = sorted(range(len(groups)), key=lambda i: (-len(groups[i]), i))[:top]
-    return BETWEEN.join(_passage(text, groups[i], surround) for i in sorted(best))
+    windows = merge_spans(_window(text, groups[i], surround) for i in best)
+    return BETWEEN.join(_passage(text, start, end, spans) for start, end in windows)
+
+
+def _window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int, int]:
+    """The stretch of text shown for a group of matches: `surround` characters of context
+    on either side, not cutting a word."""
+    start = _word_start(text, max(0, group[0][0] - surround), group[0][0])
+    end = _word_end(text, min(len(text), group[-1][1] + surround), group[-1][1])
+    return start, end
 
 
 def _spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
@@ -68,12 +78,15 @@ def _spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int
     return merge_spans(spans)
 
 
-def _passage(text: str, spans: list[tuple[int, int]], surround: int) -> str:
-    start = _word_start(text, max(0, spans[0][0] - surround), spans[0][0])
-    end = _word_end(text, min(len(text), spans[-1][1] + surround), spans[-1][1])
+def _passage(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """text[start:end] escaped, every match inside it marked (passages that overlapped
+    were merged, so a match of another group can lie inside)."""
     out: list[str] = []
     done = start
     for first, last in spans:
+        first, last = max(first, start), min(last, end)
+        if first >= last:
+            continue
         out.append(str(escape(text[done:first])))
         out.append(_mark_words(text[first:last]))
         done = last

@@ -8,7 +8,6 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import IndexLostError, QueryError
 from archive.models import Hit, SearchResults
-from archive.search import collectors, excerpts, rewrites
+from archive.search import bounds, collectors, excerpts, rewrites
 from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
 
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
@@ -198,11 +197,15 @@ def check_syntax(text: str, settings: Settings) -> str:
     return text
 
 
-def parse(text: str, settings: Settings, searcher: Searcher | None = None) -> query.Query:
-    """Parse a query and check its wildcards and fuzzy terms against the index.
+def parse(text: str, settings: Settings, searcher: Searcher | None = None, *,
+          deadline: bounds.Deadline | None = None) -> query.Query:
+    """Parse a query; with a searcher, expand its wildcards and fuzzy terms once, within the
+    query's budget of words looked through (`bounds.Expander`).
 
     Raises:
-        QueryError: malformed, or a term that would expand to too many words.
+        QueryError: malformed, or a term that would expand to too many words, or terms
+            that would look through too much of the index.
+        SearchTimeoutError: the deadline passed while expanding.
     """
     text = rewrites.rewrite(check_syntax(text, settings))
     try:
@@ -215,8 +218,14 @@ def parse(text: str, settings: Settings, searcher: Searcher | None = None) -> qu
     if parsed is query.NullQuery:
         raise QueryError("the query has no words to search for")
     for leaf in _leaves(parsed):
-        _check_leaf(leaf, settings, searcher)
-    return parsed
+        _check_leaf(leaf, settings)
+    if searcher is None:
+        return parsed
+    expander = bounds.Expander(
+        searcher.reader(), max_scanned=settings.query_max_scanned,
+        max_words=settings.query_max_expansion,
+        deadline=deadline or bounds.Deadline(settings.search_deadline))
+    return expander.expand(parsed)
 
 
 def _leaves(q: query.Query, *, negated: bool = True) -> Iterator[query.Query]:
@@ -230,7 +239,7 @@ def _leaves(q: query.Query, *, negated: bool = True) -> Iterator[query.Query]:
         yield from _leaves(child, negated=negated)
 
 
-def _check_leaf(leaf: query.Query, settings: Settings, searcher: Searcher | None) -> None:
+def _check_leaf(leaf: query.Query, settings: Settings) -> None:
     if isinstance(leaf, query.Every):
         raise QueryError(
             "a query of only * would list every page; type a word, or at least "
@@ -251,13 +260,6 @@ def _check_leaf(leaf: query.Query, settings: Settings, searcher: Searcher | None
             raise QueryError(f"'{leaf.text}~{leaf.maxdist}': fuzzy distance is at most 2")
         if len(str(leaf.text)) < 3:
             raise QueryError(f"'{leaf.text}~': fuzzy search needs a word of 3 letters or more")
-    if searcher is not None and isinstance(leaf, query.MultiTerm):
-        limit = settings.query_max_expansion
-        expanded = sum(1 for _ in islice(leaf._btexts(searcher.reader()), limit + 1))
-        if expanded > limit:
-            raise QueryError(
-                f"'{leaf}' matches more than {limit} different words; type more letters"
-            )
 
 
 def search(searcher: Searcher | None, text: str, settings: Settings, *, page: int = 1,
@@ -277,14 +279,18 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
 
     Raises:
         QueryError: the query is malformed or over a limit.
+        SearchTimeoutError: the search ran past `settings.search_deadline`.
     """
-    parsed = parse(text, settings, searcher)
+    deadline = bounds.Deadline(settings.search_deadline)
+    parsed = parse(text, settings, searcher, deadline=deadline)
+    deadline.check()
     if searcher is None:
         return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen)
     bates_key = rewrites.bates_key(text)
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
     sequences = _marked(parsed, searcher)
+    matcher_query = bounds.watch(collectors.exact_phrases(parsed), deadline)
     matcher_query = collectors.exact_phrases(parsed)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
@@ -414,11 +420,14 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
 
     Raises:
         QueryError: the query is malformed or over a limit.
+        SearchTimeoutError: the search ran past `settings.search_deadline`.
     """
-    parsed = parse(text, settings, searcher)
+    deadline = bounds.Deadline(settings.search_deadline)
+    parsed = parse(text, settings, searcher, deadline=deadline)
     if searcher is None:
         return []
-    found = searcher.search(parsed, filter=query.Term("doc_id", doc_id), limit=None)
+    found = searcher.search(bounds.watch(parsed, deadline), filter=query.Term("doc_id", doc_id),
+                            limit=None)
     pages = searcher.reader().column_reader("page")
     return sorted(int(pages[docnum]) for docnum in found.docs())
 
