@@ -25,13 +25,6 @@ def trusted_marks(html: str) -> Markup:
     return Markup(_NOT_OUR_TAG.sub("&lt;", html))
 
 
-def image_size(width_pts: float, height_pts: float, width_px: int) -> tuple[int, int]:
-    """The pixel size of a page rendered `width_px` wide (for <img width height>)."""
-    if width_pts <= 0:
-        return width_px, round(width_px * 11 / 8.5)
-    return width_px, max(1, round(height_pts * width_px / width_pts))
-
-
 @dataclass(slots=True)
 class HitView:
     """One hit with what its thumbnail needs: the page size and the boxes of its matches."""
