@@ -55,6 +55,16 @@ class Settings:
     query_max_depth: int = _setting(20, "deeper nesting of parentheses is refused")
     query_min_prefix: int = _setting(2, "letters required before a wildcard")
     query_max_expansion: int = _setting(2000, "words a wildcard or fuzzy term may expand to")
+    base_url: str = _setting(
+        "", "the reading room's public address (https://foia.example.org): permalinks, "
+        "citations and API links start with it; empty: they are relative, or name the "
+        "address `archive serve` listens on, never the Host a request claims"
+    )
+    trusted_hosts: str = _setting(
+        "", "host names the reading room answers to, comma-separated (.example.org: and "
+        "its subdomains; *: any); empty: localhost and ARCHIVE_BASE_URL's host, or any "
+        "when `archive serve --host` is not loopback; other names get a 400"
+    )
 
     @property
     def index_dir(self) -> Path:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from archive.foia import records as foia_records
 from archive.matches import match_boxes
 from archive.search import parse, query_terms
 from web.db import get_catalog, get_settings
+from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
 from web.search import Query, execute
@@ -25,8 +26,8 @@ def search() -> Response:
     results = execute(query)
     data: dict[str, Any] = results.to_json()
     more = query.page * current_app.config["RESULTS_PER_PAGE"] < results.total
-    data["next"] = url_for("api.search", **query.args(page=query.page + 1),
-                           _external=True) if more else None
+    data["next"] = absolute_url("api.search", **query.args(page=query.page + 1)) \
+        if more else None
     return jsonify(data)
 
 
@@ -48,9 +49,8 @@ def page(doc_id: str, page_no: int) -> Response:
         "height": record.height,
         "unit": "pt",
         "words": record.words,
-        "url": url_for("documents.page", doc_id=doc_id, page_no=page_no, _external=True),
-        "image": url_for("documents.page_image", doc_id=doc_id, page_no=page_no,
-                         _external=True),
+        "url": absolute_url("documents.page", doc_id=doc_id, page_no=page_no),
+        "image": absolute_url("documents.page_image", doc_id=doc_id, page_no=page_no),
     }
     catalog = get_catalog()
     if catalog is not None:  # bates, exemptions, redactions (+ boxes), email, duplicates...
@@ -66,4 +66,4 @@ def page(doc_id: str, page_no: int) -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The API's OpenAPI 3.1 description."""
-    return jsonify(openapi_spec(request.url_root.rstrip("/")))
+    return jsonify(openapi_spec(public_root() or "/"))
