@@ -14,20 +14,25 @@ from web.db import get_catalog, get_settings
 from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
-from web.search import Query, execute
+from web.search import Query, execute, results_limit_notice
 
 bp = Blueprint("api", __name__)
 
 
 @bp.get("/api/search")
 def search() -> Response:
-    """One page of hits as JSON; "next" is the URL of the next page (same filters), or null."""
+    """One page of hits as JSON; "next" is the URL of the next page (same filters), or null
+    on the last page that can be served: there "truncated" (true) and "notice" say when hits
+    remain past it."""
     query = Query.from_request()
     results = execute(query)
     data: dict[str, Any] = results.to_json()
     more = query.page * current_app.config["RESULTS_PER_PAGE"] < results.total
+    last = query.page >= current_app.config["MAX_RESULTS_PAGE"]
     data["next"] = absolute_url("api.search", **query.args(page=query.page + 1)) \
-        if more else None
+        if more and not last else None
+    if more and last:  # hits remain that no page can serve
+        data.update(truncated=True, notice=results_limit_notice())
     return jsonify(data)
 
 
