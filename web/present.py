@@ -1,4 +1,4 @@
-"""What the templates show: hits grouped by document, match boxes, safe excerpts."""
+"""What the templates show: hits grouped by document, match boxes, safe excerpts, counts."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ def trusted_marks(html: str) -> Markup:
     second line of defence any `<` that does not open or close a bare <mark> is escaped.
     """
     return Markup(_NOT_OUR_TAG.sub("&lt;", html))
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """A count and its noun, in agreement: `1 document`, `2,140 pages`, `3 copies`."""
+    noun = singular if count == 1 else (plural or f"{singular}s")
+    return f"{count:,} {noun}"
 
 
 @dataclass(slots=True)
