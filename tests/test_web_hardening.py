@@ -21,7 +21,7 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 import pymupdf
 import pytest
-import waitress
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 from PIL import Image
@@ -253,17 +252,30 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live(strips: Settings) -> Iterator[int]:
-    """`archive serve`'s app on loopback, served by waitress on a free port."""
+    """`archive serve` on loopback (waitress, in its own process) on a free port."""
     port = _free_port()
-    app = create_app({"ARCHIVE_SETTINGS": strips,
-                      **listening_config(strips, "127.0.0.1", port)})
-    server: Any = waitress.create_server(app, host="127.0.0.1", port=port, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield port
-    server.close()
-    server.task_dispatcher.shutdown()
-    thread.join(timeout=10)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "archive", "--home", str(strips.home), "serve",
+         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_until_listening(server, port)
+        yield port
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)
+
+
+def _wait_until_listening(server: subprocess.Popen[str], port: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"archive serve exited: {server.communicate()[1]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail("archive serve did not listen within 120 s")
 
 
 def _get(port: int, host: str, path: str) -> tuple[int, str]:
