@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+
+_SPACED_SEPARATOR = re.compile(r" ?([-_.]) ?")
 
 
 def release_label(production: Mapping[str, Any] | None) -> str:
@@ -56,10 +59,17 @@ def citation_line(*, production: Mapping[str, Any] | None, title: str, page: int
         parts.append(f'"{_one_line(title)}"')
     parts.append(f"p. {page} of {pages}" if pages else f"p. {page}")
     if bates and bates.strip():
-        parts.append(f"Bates {_one_line(bates)}")
+        parts.append(f"Bates {bates_as_stamped(bates)}")
     parts.append(f"{permalink} (accessed {accessed.isoformat()})")
     return ", ".join(parts)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def bates_as_stamped(printed: str) -> str:
+    """A Bates number as the producing party stamped it: on one line, without the spaces OCR
+    reads beside a separator (`2019-ICLI-00003 -022455` is `2019-ICLI-00003-022455`); the
+    space between a prefix and its counter (`2019-ICLI-00003 022455`) is kept."""
+    return _SPACED_SEPARATOR.sub(r"\1", _one_line(printed))

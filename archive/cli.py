@@ -180,7 +180,8 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
         _print_json(results.to_json())
         return
     bold = sys.stdout.isatty()
-    click.echo(f"{results.total} matching page{'s' if results.total != 1 else ''}")
+    count = f"{results.total} matching page{'s' if results.total != 1 else ''}"
+    click.echo(f"{count} {results.folded_note}".rstrip())
     for n, hit in enumerate(results.hits, 1):
         click.echo(f"\n{n}. {hit.title} · {hit.production} · p. {hit.page}  [{hit.text_source}]")
         click.echo(f"   {_terminal_excerpt(hit.excerpt, bold)}")

@@ -39,6 +39,14 @@ class Settings:
     max_image_pixels: int = _setting(
         120_000_000, "images and rendered pages over this many pixels are scaled down or refused"
     )
+    view_max_pixels: int = _setting(
+        4_000_000, "reading-room page images and thumbnails are scaled down (aspect kept) to "
+        "at most this many pixels (delete index/cache/ after changing it)"
+    )
+    view_max_side: int = _setting(
+        4800, "reading-room page images and thumbnails are scaled down (aspect kept) so "
+        "neither side is longer than this many pixels (a very tall or wide page)"
+    )
     min_text_chars: int = _setting(40, "a page with fewer text-layer characters is OCR'd")
     zip_max_members: int = _setting(20000, "zip files with more members are refused")
     zip_max_total_mb: int = _setting(20480, "zip files expanding to more are refused")
@@ -57,6 +65,16 @@ class Settings:
     search_deadline: float = _setting(
         10.0, "seconds one search may run; a search still running then is stopped with a "
         "message (the reading room answers 503, the CLI exits with code 9); 0: no limit"
+    )
+    base_url: str = _setting(
+        "", "the reading room's public address (https://foia.example.org): permalinks, "
+        "citations and API links start with it; empty: they are relative, or name the "
+        "address `archive serve` listens on, never the Host a request claims"
+    )
+    trusted_hosts: str = _setting(
+        "", "host names the reading room answers to, comma-separated (.example.org: and "
+        "its subdomains; *: any); empty: localhost and ARCHIVE_BASE_URL's host, or any "
+        "when `archive serve --host` is not loopback; other names get a 400"
     )
 
     @property

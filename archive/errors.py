@@ -86,6 +86,12 @@ class InvalidMetadataError(ArchiveError):
     exit_code = ExitCode.usage
 
 
+class SettingError(ArchiveError):
+    """A setting (an `ARCHIVE_*` variable) whose value cannot be used."""
+
+    exit_code = ExitCode.usage
+
+
 class NotFoundError(ArchiveError):
     """An unknown document, page or production."""
 

@@ -172,18 +172,32 @@ class SearchResults:
     page: int = 1
     pagelen: int = 20
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    folded: int | None = None  # copies of shown pages left out by collapse; None: no collapse
+
+    @property
+    def folded_note(self) -> str:
+        """`(1 copy folded)` after the total of a collapsed search; "" otherwise."""
+        if self.folded is None:
+            return ""
+        if not self.folded:
+            return "(no copies folded)"
+        return f"({self.folded:,} cop{'y' if self.folded == 1 else 'ies'} folded)"
 
     def to_json(self) -> dict[str, Any]:
         """The `search --json` contract, plus `facets`: matching pages by production slug,
-        by exemption label (`"(b)(7)(E)"`) and by redacted (`"yes"`/`"no"`)."""
+        by exemption label (`"(b)(7)(E)"`) and by redacted (`"yes"`/`"no"`); with collapse,
+        `folded`: the copies left out (`total` and `facets` count the pages shown)."""
         from archive.foia.exemptions import label  # models stay free of imports otherwise
 
         facets = {name: {(label(key) or key) if name == "exemption" else key: count
                          for key, count in counts.items() if count and key is not None}
                   for name, counts in self.facets.items()}
-        return {
+        data: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
             "hits": [h.to_json() for h in self.hits],
             "facets": facets,
         }
+        if self.folded is not None:
+            data["folded"] = self.folded
+        return data

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from archive.citation import bates_as_stamped
 from archive.config import Settings, load_settings
 
 
@@ -16,7 +17,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         test_config: overrides of the app's config; `ARCHIVE_SETTINGS` (a Settings) or
             `ARCHIVE_HOME` choose the archive, otherwise `ARCHIVE_HOME` in the environment
             or the current folder does.
+
+    Raises:
+        SettingError: ARCHIVE_BASE_URL is not an http(s) address.
     """
+    from web import api, db, documents, errors, headers, links, present, search
+
     app = Flask(__name__)
     config = dict(test_config or {})
     settings = config.pop("ARCHIVE_SETTINGS", None)
@@ -25,6 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         ARCHIVE_SETTINGS=settings,
         ARCHIVE_HOME=str(settings.home),
+        ARCHIVE_BASE_URL=links.base_url(settings),  # links handed out start with it
+        TRUSTED_HOSTS=links.trusted_hosts(settings),  # other Host names get a 400
+        ARCHIVE_BOUND_URL=None,  # where `archive serve` listens, for links if nothing else
         RESULTS_PER_PAGE=20,
         HITS_SHOWN_PER_DOCUMENT=2,
         MAX_RESULTS_PAGE=500,
@@ -34,8 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-
-    from web import api, db, documents, errors, headers, search
+    app.add_template_filter(present.counted)
+    app.add_template_filter(bates_as_stamped, "bates")
 
     db.init_app(app)
     headers.init_app(app)

@@ -4,29 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from archive import records as foia_records
 from archive.search.matches import match_boxes
 from archive.search.query import parse, query_terms
 from web.db import get_catalog, get_settings
+from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
-from web.search import Query, execute
+from web.search import Query, execute, results_limit_notice
 
 bp = Blueprint("api", __name__)
 
 
 @bp.get("/api/search")
 def search() -> Response:
-    """One page of hits as JSON; "next" is the URL of the next page (same filters), or null."""
+    """One page of hits as JSON; "next" is the URL of the next page (same filters), or null
+    on the last page that can be served: there "truncated" (true) and "notice" say when hits
+    remain past it."""
     query = Query.from_request()
     results = execute(query)
     data: dict[str, Any] = results.to_json()
     more = query.page * current_app.config["RESULTS_PER_PAGE"] < results.total
-    data["next"] = url_for("api.search", **query.args(page=query.page + 1),
-                           _external=True) if more else None
+    last = query.page >= current_app.config["MAX_RESULTS_PAGE"]
+    data["next"] = absolute_url("api.search", **query.args(page=query.page + 1)) \
+        if more and not last else None
+    if more and last:  # hits remain that no page can serve
+        data.update(truncated=True, notice=results_limit_notice())
     return jsonify(data)
 
 
@@ -48,9 +54,8 @@ def page(doc_id: str, page_no: int) -> Response:
         "height": record.height,
         "unit": "pt",
         "words": record.words,
-        "url": url_for("documents.page", doc_id=doc_id, page_no=page_no, _external=True),
-        "image": url_for("documents.page_image", doc_id=doc_id, page_no=page_no,
-                         _external=True),
+        "url": absolute_url("documents.page", doc_id=doc_id, page_no=page_no),
+        "image": absolute_url("documents.page_image", doc_id=doc_id, page_no=page_no),
     }
     catalog = get_catalog()
     if catalog is not None:  # bates, exemptions, redactions (+ boxes), email, duplicates...
@@ -66,4 +71,4 @@ def page(doc_id: str, page_no: int) -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The API's OpenAPI 3.1 description."""
-    return jsonify(openapi_spec(request.url_root.rstrip("/")))
+    return jsonify(openapi_spec(public_root() or "/"))

@@ -16,7 +16,6 @@ from flask import (
     request,
     send_file,
     send_from_directory,
-    url_for,
 )
 
 from archive import records as foia_records
@@ -28,7 +27,8 @@ from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import matching_pages, query_terms
 from web import foia, pageimages
 from web.db import get_catalog, get_searcher, get_settings
-from web.present import image_size, trusted_marks
+from web.links import absolute_url
+from web.present import trusted_marks
 from web.records import PageRecord, load_document, load_page, valid_doc_id
 
 bp = Blueprint("documents", __name__)
@@ -82,8 +82,8 @@ def page(doc_id: str, page_no: int) -> str:
     record = load_page(doc_id, page_no)
     q = query_arg()
     hit_pages, sequences, notice = query_matches(doc_id, q)
-    width, height = image_size(record.width, record.height,
-                               current_app.config["IMAGE_WIDTH"])
+    width, height = page_image_size(record.width, record.height,
+                                    current_app.config["IMAGE_WIDTH"])
     catalog = get_catalog()
     found = (foia_records.for_page(catalog, doc_id, page_no) if catalog is not None
              else None) or {}
@@ -104,7 +104,13 @@ def page(doc_id: str, page_no: int) -> str:
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),
         img_width=width, img_height=height, citation=cite(record),
-        permalink=url_for("documents.page", doc_id=doc_id, page_no=page_no, _external=True))
+        permalink=absolute_url("documents.page", doc_id=doc_id, page_no=page_no))
+
+
+@bp.app_template_global()
+def page_image_size(width_pts: float, height_pts: float, width_px: int) -> tuple[int, int]:
+    """The pixel size of a page image or thumbnail asked `width_px` wide, as it is served."""
+    return pageimages.image_size(get_settings(), width_pts, height_pts, width_px)
 
 
 def stamped(typed: str, record: PageRecord) -> str | None:
@@ -117,8 +123,8 @@ def stamped(typed: str, record: PageRecord) -> str | None:
 def cite(record: PageRecord) -> str:
     """The page's citation line, naming the production it was first released in."""
     production = record.productions[0] if record.productions else None
-    permalink = url_for("documents.page", doc_id=record.doc["doc_id"],
-                        page_no=record.page_no, _external=True)
+    permalink = absolute_url("documents.page", doc_id=record.doc["doc_id"],
+                             page_no=record.page_no)
     return citation_line(production=production, title=str(record.doc["title"]),
                          page=record.page_no, pages=record.pages, permalink=permalink,
                          accessed=date.today(), bates=record.bates)

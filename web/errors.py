@@ -8,7 +8,7 @@ plain 500 page. Requests under /api/ get JSON instead of HTML.
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from archive.errors import ArchiveError, NotFoundError, QueryError, SearchTimeoutError
 
@@ -56,6 +56,19 @@ def _http_error(exc: HTTPException) -> Response:
     return error_response(exc.code or 500, str(exc.description or ""))
 
 
+def _untrusted_host(exc: SecurityError) -> Response:
+    """A Host the reading room does not answer to (see web/links.py): no link can be built
+    for such a request, so the answer is plain, and the claimed name is not echoed."""
+    message = ("This reading room does not answer to that host name: open it at its own "
+               "address, or add the name to ARCHIVE_TRUSTED_HOSTS.")
+    if _wants_json():
+        response = jsonify(error="Untrusted host", status=400, message=message)
+    else:
+        response = Response(message + "\n", mimetype="text/plain")
+    response.status_code = 400
+    return response
+
+
 def _unexpected(exc: Exception) -> Response:
     current_app.logger.exception("unexpected error on %s", request.path)
     return error_response(500, "The reading room hit an unexpected error. It has been "
@@ -68,5 +81,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(SearchTimeoutError, _timed_out)
     app.register_error_handler(NotFoundError, _not_found)
     app.register_error_handler(ArchiveError, _archive_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import url_for
 
 from archive.catalog import Catalog
+from archive.citation import bates_as_stamped
 from archive.foia import exemptions
 
 EMAIL_FIELDS = (("from", "From"), ("to", "To"), ("cc", "Cc"), ("subject", "Subject"),
@@ -130,7 +131,7 @@ def bates_range(meta: dict[str, Any]) -> str | None:
     found = meta.get("bates_range")
     if not isinstance(found, list | tuple) or not found:
         return None
-    first, last = str(found[0] or ""), str(found[-1] or "")
+    first, last = (bates_as_stamped(str(end or "")) for end in (found[0], found[-1]))
     if not first:
         return last or None
     return first if not last or last == first else f"{first} \u2013 {last}"

@@ -1,4 +1,5 @@
-"""Security headers on every response: a Content-Security-Policy without inline script."""
+"""Security headers on every response: a Content-Security-Policy without inline script, and
+released files (originals, native files) sandboxed."""
 
 from __future__ import annotations
 
@@ -9,15 +10,19 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
-# An original PDF is shown by the browser's own viewer, which a page policy with
-# `object-src 'none'` would block; it is never rendered as HTML (nosniff, PDF type).
-_NO_PAGE_POLICY = {"documents.original"}
+# Released files as released: an original PDF is shown by the browser's own viewer, which
+# the page policy (`object-src 'none'`) would block. A PDF may carry JavaScript (/OpenAction,
+# /JS) and a native file may be HTML: they are served sandboxed (no script, no same-origin
+# access, no forms or popups), besides nosniff and their own types.
+RELEASED_FILE_POLICY = "sandbox"
+_RELEASED_FILES = {"documents.original", "documents.native"}
 
 
 def add_security_headers(response: Response) -> Response:
     """Add the policy and the usual hardening headers (released records are untrusted)."""
-    if request.endpoint not in _NO_PAGE_POLICY:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    released = request.endpoint in _RELEASED_FILES and response.status_code < 400
+    policy = RELEASED_FILE_POLICY if released else CONTENT_SECURITY_POLICY
+    response.headers.setdefault("Content-Security-Policy", policy)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")

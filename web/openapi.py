@@ -116,7 +116,7 @@ def openapi_spec(server: str) -> dict[str, Any]:
                 "parameters": [
                     {**q, "required": True},
                     _param("page", "query", {"type": "integer", "minimum": 1, "default": 1},
-                           "page of results, 20 hits each"),
+                           "page of results, 20 hits each, at most 500 (then `next` is null)"),
                     _param("production", "query", {"type": "string"},
                            "only hits from the production with this slug"),
                     _param("exemption", "query", {"type": "string"},
@@ -138,7 +138,16 @@ def openapi_spec(server: str) -> dict[str, Any]:
                                       "hits": {"type": "array", "items": _HIT},
                                       "next": {"type": ["string", "null"],
                                                "description": "URL of the next page, "
-                                                              "same filters"},
+                                                              "same filters; null on the "
+                                                              "last page that is served"},
+                                      "truncated": {"type": "boolean", "description":
+                                                    "present (true) when matching pages "
+                                                    "remain past the last page served"},
+                                      "notice": {"type": "string", "description":
+                                                 "with truncated: how to reach the rest"},
+                                      "folded": {"type": "integer", "description":
+                                                 "with collapse=1: copies left out; total "
+                                                 "and facets count the pages shown"},
                                       "facets": {"type": "object", "description":
                                                  "matching pages by production (slug), "
                                                  "exemption (label) and redacted (yes/no)",

@@ -46,22 +46,38 @@ def original_path(settings: Settings, doc: Mapping[str, Any]) -> Path:
 
 def page_png(settings: Settings, doc: Mapping[str, Any], page_no: int, page_width: float,
              width: int) -> Path | bytes:
-    """The cached PNG of a page `width` pixels wide, rendering it first if needed.
+    """The cached PNG of a page `width` pixels wide (smaller if the page is too long to
+    render whole: see `image_size`), rendering it first if needed.
 
     Returns the cached file, or the PNG's bytes when the cache cannot be written.
     """
     cached = cache_path(settings, str(doc["doc_id"]), page_no, width)
     if cached.is_file():
         return cached
-    dpi = max(9.0, width * 72 / page_width) if page_width > 0 else 72.0
     original_path(settings, doc)  # the original must still be there
     path, kind = storage.readable_path(settings, doc)  # emails: the PDF they were printed to
-    png = extract.render_png(path, kind, page_no, dpi, settings)
+    png = extract.render_png(path, kind, page_no, _dpi(page_width, width), settings)
     try:
         _write_atomically(cached, png)
     except OSError:
         return png  # a read-only cache still serves pages, just more slowly
     return cached
+
+
+def image_size(settings: Settings, page_width: float, page_height: float,
+               width: int) -> tuple[int, int]:
+    """The pixel size of the PNG `page_png` makes of a page asked `width` pixels wide (for
+    `<img width height>`): narrower and shorter when the page is too long to render whole
+    (`ARCHIVE_VIEW_MAX_PIXELS`, `ARCHIVE_VIEW_MAX_SIDE`)."""
+    if page_width <= 0 or page_height <= 0:  # size unknown: a letter page
+        page_width, page_height = 612.0, 792.0
+    return extract.view_size(page_width, page_height, _dpi(page_width, width),
+                             settings.view_max_pixels, settings.view_max_side)
+
+
+def _dpi(page_width: float, width: int) -> float:
+    """The resolution that renders a page `page_width` points wide `width` pixels wide."""
+    return width * 72 / page_width if page_width > 0 else 72.0
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""What the templates show: hits grouped by document, match boxes, safe excerpts."""
+"""What the templates show: hits grouped by document, match boxes, safe excerpts, counts."""
 
 from __future__ import annotations
 
@@ -26,11 +26,10 @@ def trusted_marks(html: str) -> Markup:
     return Markup(_NOT_OUR_TAG.sub("&lt;", html))
 
 
-def image_size(width_pts: float, height_pts: float, width_px: int) -> tuple[int, int]:
-    """The pixel size of a page rendered `width_px` wide (for <img width height>)."""
-    if width_pts <= 0:
-        return width_px, round(width_px * 11 / 8.5)
-    return width_px, max(1, round(height_pts * width_px / width_pts))
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """A count and its noun, in agreement: `1 document`, `2,140 pages`, `3 copies`."""
+    noun = singular if count == 1 else (plural or f"{singular}s")
+    return f"{count:,} {noun}"
 
 
 @dataclass(slots=True)

@@ -105,6 +105,14 @@ def execute(query: Query) -> SearchResults:
     return results
 
 
+def results_limit_notice() -> str:
+    """What to do when a search matches more pages than can be paged through."""
+    config = current_app.config
+    reachable = config["MAX_RESULTS_PAGE"] * config["RESULTS_PER_PAGE"]
+    return (f"Only the first {reachable:,} matching pages can be paged through: narrow the "
+            "search (more words, a production, an exemption) to reach the others.")
+
+
 def production_names() -> dict[str, dict[str, Any]]:
     """Every production by slug, with its counts."""
     catalog = get_catalog()
@@ -136,12 +144,15 @@ def results() -> str | Response:
     views = hit_views(found.hits, query_terms(query.q, get_settings()), get_catalog())
     productions = production_names()
     pagelen = current_app.config["RESULTS_PER_PAGE"]
+    pages = math.ceil(found.total / pagelen)
+    reachable = current_app.config["MAX_RESULTS_PAGE"]
     return render_template(
         "search.html", query=query, results=found,
         groups=group_by_document(views, current_app.config["HITS_SHOWN_PER_DOCUMENT"]),
         facets=facets(query, found, productions), productions=productions,
         exemption_label=exemptions.label(query.exemption or ""),
-        page_count=max(1, math.ceil(found.total / pagelen)),
+        page_count=max(1, min(pages, reachable)),
+        limit_notice=results_limit_notice() if pages > reachable else None,
         first_rank=(query.page - 1) * pagelen + 1,
         thumb_width=current_app.config["THUMB_WIDTH"])
 

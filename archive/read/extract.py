@@ -330,22 +330,36 @@ def render_png(path: Path, kind: str, page_no: int, dpi: float, settings: Settin
 
     Grayscale unless the page shows colour: most released pages are gray scans, and a gray
     PNG takes half the time to make and half the bytes. A fractional dpi gives an exact
-    pixel width.
+    pixel width. The image is bounded by `view_size`: a page of extreme aspect (a long
+    receipt, a strip) is scaled down as a whole rather than rendered at its full length.
     """
     doc = open_document(path, kind, settings)
     try:
         page = doc[page_no - 1]
         rect = page.rect
-        pixels = (rect.width * dpi / 72) * (rect.height * dpi / 72)
-        if pixels > settings.max_image_pixels:
-            dpi = max(18, int(dpi * (settings.max_image_pixels / pixels) ** 0.5))
-        zoom = dpi / 72
+        width, height = view_size(rect.width, rect.height, dpi, settings.view_max_pixels,
+                                  settings.view_max_side)
+        matrix = pymupdf.Matrix(width / max(rect.width, 1e-6), height / max(rect.height, 1e-6))
         colorspace = pymupdf.csRGB if _has_colour(page) else pymupdf.csGRAY
-        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=colorspace,
-                              alpha=False)
+        pix = page.get_pixmap(matrix=matrix, colorspace=colorspace, alpha=False)
         return pix.tobytes("png")
     finally:
         doc.close()
+
+
+def view_size(width_pt: float, height_pt: float, dpi: float, max_pixels: int,
+              max_side: int) -> tuple[int, int]:
+    """The pixel size of a page rendered at `dpi`, scaled down (aspect kept, to the pixel)
+    until it has at most `max_pixels` pixels and neither side is over `max_side`.
+
+    A 2 x 14,390 pt strip asked for 200 pixels wide would be 200 x 1,439,000 pixels; it is
+    rendered 1 x 4,800 instead.
+    """
+    width, height = max(width_pt, 1e-6) * dpi / 72, max(height_pt, 1e-6) * dpi / 72
+    scale = min(1.0, max_side / max(width, height), (max_pixels / (width * height)) ** 0.5)
+    across = min(max(1, round(width * scale)), max_side, max_pixels)
+    down = min(max(1, round(height * scale)), max_side, max(1, max_pixels // across))
+    return across, down
 
 
 def _has_colour(page: pymupdf.Page, probe_width: int = 96, tolerance: int = 28) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -285,13 +286,13 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     parsed = parse(text, settings, searcher, deadline=deadline)
     deadline.check()
     if searcher is None:
-        return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen)
+        return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen,
+                             folded=0 if collapse else None)
     bates_key = rewrites.bates_key(text)
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
     sequences = _marked(parsed, searcher)
     matcher_query = bounds.watch(collectors.exact_phrases(parsed), deadline)
-    matcher_query = collectors.exact_phrases(parsed)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
         if production:
@@ -308,46 +309,49 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
                sequences: list[list[str]], page: int, pagelen: int) -> SearchResults:
-    """Hits with near-duplicate pages collapsed to their earliest release (Whoosh's own
-    collapsing; facets count the pages left after collapsing)."""
-    facets = {name: _ValuesFacet(field) for name, field in _FACETS.items()}
-    results = searcher.search_page(
-        matcher_query, max(page, 1), pagelen=pagelen, groupedby=facets, maptype=sorting.Count,
-        collapse=sorting.FieldFacet("dup_group"), collapse_limit=1,
-        collapse_order=sorting.FieldFacet("release_order"),
-    )
-    hits = [_hit(h, sequences) for h in results]
-    counts = {name: dict(results.results.groups(name)) for name in _FACETS}
-    return SearchResults(query=text, total=results.total, hits=hits, page=page,
-                         pagelen=pagelen, facets=counts)
+    """Hits with near-duplicate pages collapsed to their earliest release: the total and the
+    facets count the pages shown, `folded` the copies left out.
+
+    Whoosh's own collapsing miscounts when a page it kept is replaced by an earlier release
+    met later in the index: its total and its facets still count the replaced page. Here
+    every match is scored, then each set of copies keeps its earliest release.
+    """
+    results = searcher.search(matcher_query, limit=None)  # every match, best first
+    group_of = _leaf_values(searcher, "dup_group")
+    order_of = _leaf_values(searcher, "release_order")
+    earliest: dict[Any, tuple[str, int]] = {}  # copies' group -> (release order, rank)
+    for rank, (_, docnum) in enumerate(results.top_n):
+        group = group_of(docnum)[0] or ("page", docnum)
+        order = order_of(docnum)[0] or "~"  # no release date: after every dated one
+        if group not in earliest or order < earliest[group][0]:
+            earliest[group] = (order, rank)
+    kept = sorted(rank for _, rank in earliest.values())
+    counts: dict[str, dict[Any, int]] = {}
+    for name, field in _FACETS.items():
+        values_of = _leaf_values(searcher, field)
+        counter: dict[Any, int] = {}
+        for rank in kept:
+            for value in values_of(results.top_n[rank][1]):
+                counter[value] = counter.get(value, 0) + 1
+        counts[name] = counter
+    first = (max(page, 1) - 1) * pagelen
+    hits = [_hit(results[rank], sequences) for rank in kept[first:first + pagelen]]
+    return SearchResults(query=text, total=len(kept), hits=hits, page=page, pagelen=pagelen,
+                         facets=counts, folded=len(results.top_n) - len(kept))
 
 
-class _ValuesFacet(sorting.FieldFacet):
-    """An overlapping field facet whose values come from `collectors.doc_values` (read once per
-    segment and process, not once per query)."""
+def _leaf_values(searcher: Searcher, fieldname: str) -> Any:
+    """A function from a document number of `searcher` to the values of `fieldname` on that
+    page (`(None,)` when it has none), read once per segment (`collectors.doc_values`)."""
+    leaves = [(offset, collectors.doc_values(leaf.reader(), fieldname))
+              for leaf, offset in searcher.leaf_searchers()]
+    offsets = [offset for offset, _ in leaves]
 
-    def __init__(self, fieldname: str) -> None:
-        super().__init__(fieldname, allow_overlap=True)
+    def values(docnum: int) -> tuple[Any, ...]:
+        offset, found = leaves[bisect_right(offsets, docnum) - 1]
+        return found[docnum - offset]
 
-    def categorizer(self, global_searcher: Searcher) -> sorting.Categorizer:
-        return _ValuesCategorizer(self.fieldname)
-
-
-class _ValuesCategorizer(sorting.Categorizer):
-    allow_overlap = True
-
-    def __init__(self, fieldname: str) -> None:
-        self.fieldname = fieldname
-        self.values: list[tuple[Any, ...]] = []
-
-    def set_searcher(self, segment_searcher: Searcher, docoffset: int) -> None:
-        self.values = collectors.doc_values(segment_searcher.reader(), self.fieldname)
-
-    def keys_for(self, matcher: Any, docid: int) -> tuple[Any, ...]:
-        return self.values[docid]
-
-    def key_for(self, matcher: Any, docid: int) -> Any:
-        return self.values[docid][0]
+    return values
 
 
 def _marked(parsed: query.Query, searcher: Searcher) -> list[list[str]]:
