@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import needs_tesseract
 
 
 def run(home: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
@@ -78,7 +80,7 @@ def test_usage_error_exit_code(home: Path) -> None:
 
 def test_partial_failure_exit_code(home: Path, tmp_path: Path, resources: Path) -> None:
     proc = run(home, "add", str(resources / "encrypted_pdfplumber_password-example.pdf"),
-               "--production", "Locked", "--json")
+               "--production", "Locked", "--ocr", "never", "--json")
     assert proc.returncode == 3
     (failure,) = json.loads(proc.stdout)["failed"]
     assert failure["file"].endswith("encrypted_pdfplumber_password-example.pdf")
@@ -91,8 +93,12 @@ def test_reindex_rebuilds_without_ocr(home: Path) -> None:
     assert data["total"] == 1
 
 
+@pytest.mark.ocr  # `archive check` runs tesseract (its version and languages)
+@needs_tesseract
 def test_check_reports_tesseract_and_index(home: Path) -> None:
     proc = run(home, "check")
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"^tesseract    \S*\d+\.\d+\S* \(languages: .*\beng\b", proc.stdout, re.M)
     assert "catalog      1 documents, 2 pages" in proc.stdout
     assert "index        2 pages indexed" in proc.stdout
 
