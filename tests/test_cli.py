@@ -110,19 +110,23 @@ def test_home_from_environment(home: Path) -> None:
     assert json.loads(proc.stdout)["pages"] == 2
 
 
-def test_check_without_tesseract_is_an_error_with_the_install_command(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
+def test_without_tesseract_check_and_add_give_the_install_command(
+        tmp_path: Path, make_pdf) -> None:  # type: ignore[no-untyped-def]
+    no_tesseract = tmp_path / "bin"  # a PATH on which tesseract cannot be found
+    no_tesseract.mkdir()
+    env = {**os.environ, "PATH": str(no_tesseract), "ARCHIVE_JOBS": "1"}
+    home = tmp_path / "home"
 
-    from archive import cli, ocr
-    from archive.errors import OcrUnavailableError
+    def archive(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "archive", "--home", str(home), *args],
+                              capture_output=True, text=True, env=env, timeout=120)
 
-    def missing() -> list[str]:
-        raise OcrUnavailableError("tesseract not found; install it with `apt-get install "
-                                  "tesseract-ocr tesseract-ocr-eng`, then run `archive check`")
-
-    monkeypatch.setattr(ocr, "available_languages", missing)
-    result = CliRunner().invoke(cli.cli, ["--home", str(tmp_path), "check"])
-    assert result.exit_code == 7
-    assert "ERROR        tesseract not found; install it with" in result.output
-    assert "catalog      empty (run `archive add`)" in result.output
+    hint = ("tesseract not found; install it with `apt-get install tesseract-ocr "
+            "tesseract-ocr-eng`, then run `archive check`")
+    check = archive("check")
+    assert check.returncode == 7
+    assert f"ERROR        {hint}\n" in check.stdout
+    assert "catalog      empty (run `archive add`)" in check.stdout
+    scan = make_pdf("scan.pdf", "s:A scanned page about a sally port")
+    added = archive("add", str(scan), "--production", "Scans")
+    assert added.returncode == 7 and added.stderr == f"archive: {hint}\n"
