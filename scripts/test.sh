@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then run the whole test suite (real tesseract, real chromium, the slow tests too).
+# Set up, then run the whole test suite (real tesseract, real chromium).
 # Extra arguments go to pytest, e.g. `scripts/test.sh -m "not browser" -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

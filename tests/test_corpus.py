@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, needs_corpus
 
-pytestmark = [pytest.mark.corpus, pytest.mark.slow, needs_corpus]  # ~20 s a folder
+pytestmark = [pytest.mark.corpus, needs_corpus]
 
 
 def _add(home: Path, folder: Path, *extra: str) -> dict:

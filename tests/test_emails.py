@@ -361,7 +361,6 @@ def test_resource_emails_are_added(settings: Settings) -> None:
 # --- the real corpus -----------------------------------------------------------------------
 
 @pytest.mark.corpus
-@pytest.mark.slow  # ~20 s: every email of the corpus
 @needs_corpus
 def test_every_corpus_email_is_added_or_fails_with_a_reason(tmp_path: Path) -> None:
     source = CORPUS / "emails"

@@ -93,7 +93,6 @@ def test_redaction_counts_on_ntsb_scans(label: dict, settings: Settings) -> None
 
 
 @pytest.mark.ocr
-@pytest.mark.slow  # ~20 s of OCR
 @needs_tesseract
 def test_exemption_labels_read_in_the_boxes_of_ntsb_scans(settings: Settings) -> None:
     # The page OCR alone: precision 0.77, recall 0.63 on these pages (5 read as 9, labels
