@@ -176,6 +176,13 @@ class Catalog:
         ).fetchone()
         return row
 
+    def doc_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Up to `limit` document ids that begin with `prefix`, in order."""
+        return [row[0] for row in self.db.execute(
+            "SELECT doc_id FROM documents WHERE substr(doc_id, 1, ?) = ? ORDER BY doc_id "
+            "LIMIT ?", (len(prefix), prefix, limit)
+        )]
+
     def start_document(self, doc_id: str, sha256: str, title: str, path: str, kind: str,
                        size: int, parent_doc_id: str | None = None) -> None:
         """Record a document about to be read (kept as is if already known)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -206,6 +207,56 @@ def stats(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{key:12} {value}")
 
 
+MIN_ID_PREFIX = 4  # hex digits of a doc_id that `show` accepts in place of all 16
+
+
+def _find_document(catalog: Catalog, given: str) -> sqlite3.Row:
+    """The document `given` names: its whole id, or a unique prefix of 4 or more hex digits.
+
+    Raises:
+        NotFoundError: no document has that id or prefix, the prefix is shorter than 4
+            digits, or several documents share it (they are listed).
+    """
+    wanted = given.strip().lower()
+    doc = catalog.document(wanted)
+    if doc is not None:
+        return doc
+    unknown = NotFoundError(f"no document {given} in this archive; `archive search` shows "
+                            "document ids")
+    if not re.fullmatch(r"[0-9a-f]+", wanted):
+        raise unknown
+    if len(wanted) < MIN_ID_PREFIX:
+        raise NotFoundError(f"document id {given} is too short: give at least "
+                            f"{MIN_ID_PREFIX} of its 16 hex digits")
+    found = catalog.doc_ids_starting(wanted, limit=11)
+    if len(found) > 1:
+        listed = ", ".join(found[:10]) + (", ..." if len(found) > 10 else "")
+        raise NotFoundError(f"{given} is the start of several document ids ({listed}); "
+                            "give more of the id")
+    doc = catalog.document(found[0]) if found else None
+    if doc is None:
+        raise unknown
+    return doc
+
+
+def _stored_page(catalog: Catalog, doc: sqlite3.Row, page: int) -> sqlite3.Row:
+    """The catalog row of page `page` of `doc`.
+
+    Raises:
+        NotFoundError: the document has no such page, or that page has not been read.
+    """
+    row = catalog.page(doc["doc_id"], page)
+    if row is not None:
+        return row
+    count = doc["page_count"]
+    if count and page > count:
+        raise NotFoundError(f"document {doc['doc_id']} has {count} "
+                            f"page{'s' if count != 1 else ''}; ask for page 1 to {count}")
+    why = f" (it failed: {doc['error']})" if doc["error"] else ""
+    raise NotFoundError(f"page {page} of document {doc['doc_id']} has not been read{why}; "
+                        "run `archive add` on its file again")
+
+
 @cli.command()
 @click.argument("doc_id")
 @click.argument("page", type=click.IntRange(min=1))
@@ -214,18 +265,19 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
     """Print one page's text and where it came from (pages count from 1).
 
+    DOC_ID is the id `archive search` prints, or its first 4 or more digits.
+
     \b
     archive show 3f2a9c0d1e2b4a5c 7
+    archive show 3f2a9c 7
     """
     settings = _settings(ctx)
     if not settings.catalog_path.exists():
         raise NotFoundError("the archive is empty; add a production first")
     with Catalog(settings.catalog_path, readonly=True) as catalog:
-        doc = catalog.document(doc_id)
-        row = catalog.page(doc_id, page) if doc is not None else None
-        if doc is None or row is None:
-            raise NotFoundError(f"no page {page} in document {doc_id}; "
-                                "see `archive search` for document ids")
+        doc = _find_document(catalog, doc_id)
+        doc_id = doc["doc_id"]
+        row = _stored_page(catalog, doc, page)
         productions = [p["name"] for p in catalog.document_productions(doc_id)]
     info = {"doc_id": doc_id, "page": page, "pages": doc["page_count"], "title": doc["title"],
             "production": "; ".join(productions), "path": doc["path"],

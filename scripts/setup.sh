@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Set up everything the archive and its tests need on a Debian machine: system packages
 # (tesseract with English, Latin script and orientation data; chromium for the browser tests;
-# fonts), a virtualenv in .venv, and the project with its test extras. Safe to run again.
+# DejaVu and Liberation fonts, which the tests type and stamp pages with), a virtualenv in
+# .venv, and the project with its test extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-script-latn
-              chromium fonts-dejavu-core)
+              chromium fonts-dejavu-core fonts-liberation)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

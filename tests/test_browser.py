@@ -20,7 +20,7 @@ from conftest import HOSTILE_LINES, HOSTILE_NAME, REPO, has_tesseract, write_tex
 from archive.catalog import Catalog
 from archive.config import load_settings
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.ocr]  # the demo scan is OCR'd for real
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import needs_tesseract
 
 
 def run(home: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
@@ -62,7 +64,7 @@ def test_show_prints_page_text_and_source(home: Path) -> None:
     out = run(home, "show", doc_id, "2", check=True).stdout
     assert "p. 2 of 2" in out and "text from: text" in out and "declined detainer" in out
     missing = run(home, "show", doc_id, "9")
-    assert missing.returncode == 5 and "no page 9" in missing.stderr
+    assert missing.returncode == 5 and f"document {doc_id} has 2 pages" in missing.stderr
 
 
 def test_bad_query_is_a_message_not_a_traceback(home: Path) -> None:
@@ -78,7 +80,7 @@ def test_usage_error_exit_code(home: Path) -> None:
 
 def test_partial_failure_exit_code(home: Path, tmp_path: Path, resources: Path) -> None:
     proc = run(home, "add", str(resources / "encrypted_pdfplumber_password-example.pdf"),
-               "--production", "Locked", "--json")
+               "--production", "Locked", "--ocr", "never", "--json")
     assert proc.returncode == 3
     (failure,) = json.loads(proc.stdout)["failed"]
     assert failure["file"].endswith("encrypted_pdfplumber_password-example.pdf")
@@ -91,8 +93,12 @@ def test_reindex_rebuilds_without_ocr(home: Path) -> None:
     assert data["total"] == 1
 
 
+@pytest.mark.ocr  # `archive check` runs tesseract (its version and languages)
+@needs_tesseract
 def test_check_reports_tesseract_and_index(home: Path) -> None:
     proc = run(home, "check")
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"^tesseract    \S*\d+\.\d+\S* \(languages: .*\beng\b", proc.stdout, re.M)
     assert "catalog      1 documents, 2 pages" in proc.stdout
     assert "index        2 pages indexed" in proc.stdout
 
@@ -104,20 +110,23 @@ def test_home_from_environment(home: Path) -> None:
     assert json.loads(proc.stdout)["pages"] == 2
 
 
-def test_check_without_tesseract_is_an_error_with_the_install_command(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from click.testing import CliRunner
+def test_without_tesseract_check_and_add_give_the_install_command(
+        tmp_path: Path, make_pdf) -> None:  # type: ignore[no-untyped-def]
+    no_tesseract = tmp_path / "bin"  # a PATH on which tesseract cannot be found
+    no_tesseract.mkdir()
+    env = {**os.environ, "PATH": str(no_tesseract), "ARCHIVE_JOBS": "1"}
+    home = tmp_path / "home"
 
-    from archive import cli
-    from archive.errors import OcrUnavailableError
-    from archive.read import ocr
+    def archive(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "archive", "--home", str(home), *args],
+                              capture_output=True, text=True, env=env, timeout=120)
 
-    def missing() -> list[str]:
-        raise OcrUnavailableError("tesseract not found; install it with `apt-get install "
-                                  "tesseract-ocr tesseract-ocr-eng`, then run `archive check`")
-
-    monkeypatch.setattr(ocr, "available_languages", missing)
-    result = CliRunner().invoke(cli.cli, ["--home", str(tmp_path), "check"])
-    assert result.exit_code == 7
-    assert "ERROR        tesseract not found; install it with" in result.output
-    assert "catalog      empty (run `archive add`)" in result.output
+    hint = ("tesseract not found; install it with `apt-get install tesseract-ocr "
+            "tesseract-ocr-eng`, then run `archive check`")
+    check = archive("check")
+    assert check.returncode == 7
+    assert f"ERROR        {hint}\n" in check.stdout
+    assert "catalog      empty (run `archive add`)" in check.stdout
+    scan = make_pdf("scan.pdf", "s:A scanned page about a sally port")
+    added = archive("add", str(scan), "--production", "Scans")
+    assert added.returncode == 7 and added.stderr == f"archive: {hint}\n"

@@ -100,7 +100,8 @@ def test_only_pages_that_paint_something_are_searched_for_redaction_boxes(
         found = [extract.may_show_boxes(p, p.get_text()) for p in saved]
     assert found == [False, True, True, True]
     settings = load_settings(tmp_path / "home")
-    read = [worker.read_page(path, "pdf", "x", n, settings, "auto", "eng") for n in (1, 2, 3)]
+    # text-layer reading ("never" OCRs nothing): the path on which may_show_boxes decides
+    read = [worker.read_page(path, "pdf", "x", n, settings, "never", "") for n in (1, 2, 3)]
     assert [r.annotations["redactions"]["count"] for r in read] == [0, 1, 1]
     image = tmp_path / "scan.png"
     pymupdf.open(path)[1].get_pixmap(dpi=72).save(image)

@@ -193,8 +193,8 @@ def test_cli_release_options(tmp_path: Path) -> None:
     folder = _release(tmp_path / "rel", ["DHS-000001"], boxes=1)
     home = tmp_path / "home"
     runner = CliRunner()
-    bad = runner.invoke(cli.cli, ["--home", str(home), "add", str(folder), "--released",
-                                  "2020-02-30"], standalone_mode=False)
+    bad = runner.invoke(cli.cli, ["--home", str(home), "add", str(folder), "--ocr", "never",
+                                  "--released", "2020-02-30"], standalone_mode=False)
     assert isinstance(bad.exception, InvalidMetadataError)
     assert bad.exception.exit_code == 2
     ok = runner.invoke(cli.cli, ["--home", str(home), "add", str(folder), "--jobs", "1",

@@ -82,6 +82,7 @@ def added(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, object]:
     return settings, report
 
 
+@pytest.mark.ocr
 @needs_tesseract
 def test_documents_come_from_the_load_file_not_one_per_image(added) -> None:  # type: ignore[no-untyped-def]
     settings, report = added
@@ -118,6 +119,7 @@ def test_documents_come_from_the_load_file_not_one_per_image(added) -> None:  # 
                            *(f"{r[0]}.txt" for r in ROWS)])
 
 
+@pytest.mark.ocr
 @needs_tesseract
 def test_bates_and_fields_from_the_load_file_are_searchable(added) -> None:  # type: ignore[no-untyped-def]
     settings, _ = added
@@ -133,6 +135,7 @@ def test_bates_and_fields_from_the_load_file_are_searchable(added) -> None:  # t
         assert jump is not None and jump[1] == 1
 
 
+@pytest.mark.ocr
 @needs_tesseract
 def test_adding_the_production_again_changes_nothing(added) -> None:  # type: ignore[no-untyped-def]
     settings, first = added
@@ -238,6 +241,7 @@ def test_the_load_file_alone_is_refused_with_what_to_add_instead(settings: Setti
     assert failure.file == str(opt) and "add the production folder" in failure.error
 
 
+@pytest.mark.ocr
 @needs_tesseract
 def test_the_reading_room_shows_a_bound_document(added) -> None:  # type: ignore[no-untyped-def]
     from web import create_app
@@ -285,6 +289,7 @@ def test_a_multipage_tiff_listed_once_or_once_per_page_gets_a_bates_per_page(
                       ["XYZ000020", "XYZ000021", "XYZ000022"]]
 
 
+@pytest.mark.ocr
 @needs_tesseract
 def test_archive_show_names_the_page_bates_number(added) -> None:  # type: ignore[no-untyped-def]
     from click.testing import CliRunner

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pymupdf
 import pytest
 from conftest import needs_tesseract
 
@@ -65,7 +66,6 @@ def _snapshot(home: Path) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def production(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three scanned PDFs of two pages each, six pages to OCR."""
-    import pymupdf
     from conftest import text_image
 
     folder = tmp_path_factory.mktemp("prod")
@@ -130,19 +130,36 @@ def test_kill_9_then_rerun_equals_uninterrupted_run(production: Path, reference:
 def test_search_works_during_add_and_second_add_is_refused(production: Path,
                                                            tmp_path: Path) -> None:
     home = tmp_path / "home"
-    proc = _start(home, production)
-    _wait_until(lambda: _count(home, INDEXED) >= 1, proc)
-    settings = load_settings(home)
-    with open_searcher(settings) as s:
-        assert search(s, "detainer", settings).total >= 2
-    second = subprocess.run(
-        [sys.executable, "-m", "archive", "--home", str(home), "add", str(production)],
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "An earlier release about a detainer.")
+    doc.save(earlier / "earlier.pdf")
+    first = subprocess.run(
+        [sys.executable, "-m", "archive", "--home", str(home), "add", str(earlier),
+         "--production", "Earlier release", "--ocr", "never"],
         capture_output=True, text=True, env=ENV, timeout=120)
-    finished_first = proc.poll() is not None
+    assert first.returncode == 0, first.stderr
+    proc = _start(home, production)
+    _wait_until(lambda: _count(home, PAGES) >= 2, proc)  # its first scanned page is stored
+    # Freeze the add (supervisor and workers) with five pages still to OCR: it holds the
+    # write lock until it is let go, so the second add meets a running add every time.
+    os.killpg(proc.pid, signal.SIGSTOP)
+    try:
+        settings = load_settings(home)
+        with open_searcher(settings) as s:
+            assert search(s, "detainer", settings).total == 1  # the earlier release
+        second = subprocess.run(
+            [sys.executable, "-m", "archive", "--home", str(home), "add", str(production)],
+            capture_output=True, text=True, env=ENV, timeout=120)
+    finally:
+        os.killpg(proc.pid, signal.SIGCONT)
+    assert second.returncode == 6, second.stdout
+    assert second.stderr == (
+        f"archive: another `archive add` or `reindex` is writing to this archive (pid "
+        f"{proc.pid}); searches still work; run your command again when it has finished\n")
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
-    if not finished_first:
-        assert second.returncode == 6
-        assert "another `archive add`" in second.stderr and "Traceback" not in second.stderr
+    assert json.loads(out)["failed"] == []
     with open_searcher(settings) as s:
-        assert search(s, "detainer", settings).total == 6
+        assert search(s, "detainer", settings).total == 7

@@ -71,4 +71,5 @@ def page(doc_id: str, page_no: int) -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The API's OpenAPI 3.1 description."""
-    return jsonify(openapi_spec(public_root() or "/"))
+    return jsonify(openapi_spec(public_root() or "/",
+                                query_max_chars=get_settings().query_max_chars))
