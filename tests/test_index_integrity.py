@@ -11,9 +11,10 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
-import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,9 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import waitress
 from conftest import write_text_pdf
-from waitress import wasyncore
 
 from archive.catalog import Catalog
 from archive.config import Settings
@@ -35,30 +34,45 @@ from archive.ingest.pipeline import add_production
 from archive.search import index
 from archive.search.query import open_searcher, search
 from archive.search.writer import reindex
-from web import create_app
 
 WORD = "detainer"
 
 
+_SERVE = ("import sys, waitress; from web import create_app; "
+          "waitress.serve(create_app({'ARCHIVE_HOME': sys.argv[1]}), host='127.0.0.1', "
+          "port=int(sys.argv[2]), threads=int(sys.argv[3]))")
+
+
 @contextmanager
 def live_server(settings: Settings, threads: int = 1) -> Iterator[str]:
-    """The reading room served by waitress on a free loopback port; yields its base URL.
+    """The reading room served by waitress, in a process of its own, on a free loopback
+    port; yields its base URL.
 
     One thread by default: every request then reuses the same thread's searcher, which is
     what a refreshed-but-stale searcher needs to show itself.
     """
-    sockets: dict[int, Any] = {}
-    server: Any = waitress.create_server(create_app({"ARCHIVE_SETTINGS": settings}),
-                                         map=sockets, host="127.0.0.1", port=0,
-                                         threads=threads)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-c", _SERVE, str(settings.home), str(port),
+                               str(threads)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:  # every socket closed by the server's own loop, which then ends
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(sockets))
-        thread.join(timeout=30)
-        server.task_dispatcher.shutdown()
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"the reading room exited: {server.communicate()[1]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("the reading room did not listen within 120 s")
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)
 
 
 def get(url: str) -> tuple[int, str, str]:
