@@ -143,6 +143,15 @@ def test_an_extreme_page_renders_within_the_bound(strips: Settings, kind: str) -
     assert wide[0] == (200 if kind == "thumb" else 1200) and wide[1] == 1
 
 
+def test_an_image_cached_by_an_earlier_renderer_is_not_served(strips: Settings) -> None:
+    client, doc_id = _client(strips), _doc_id(strips, "Strip release")
+    thumb = _png_size(client, f"/doc/{doc_id}/page/1/thumb")
+    width = client.application.config["THUMB_WIDTH"]
+    old = strips.cache_dir / doc_id / f"1-{width}.png"  # where render version 1 kept it
+    Image.new("L", (130, 92_915)).save(old)  # a 12-megapixel strip, as it once was made
+    assert _png_size(client, f"/doc/{doc_id}/page/1/thumb") == thumb
+
+
 def test_the_viewer_and_thumbnails_give_the_size_served(strips: Settings) -> None:
     client, doc_id = _client(strips), _doc_id(strips, "Strip release")
     viewer = html(client.get(f"/doc/{doc_id}/page/1"))

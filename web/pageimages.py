@@ -1,8 +1,8 @@
 """Page images for the reading room: rendered once from the original, then cached on disk.
 
 A document's id is a hash of its bytes, so a page image never changes: it is cached under
-`index/cache/<doc_id>/<page>-<width>.png` (disposable, rebuilt on demand) and served with a
-year-long, immutable cache lifetime.
+`index/cache/<doc_id>/<page>-<width>-r<version>.png` (disposable, rebuilt on demand) and
+served with a year-long, immutable cache lifetime.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from archive.config import Settings
 from archive.errors import NotFoundError
 from archive.read import extract
 
-RENDER_VERSION = 1  # bump when rendering changes, so browsers fetch the new images
+RENDER_VERSION = 2  # bump when rendering changes: browsers and the cache get new images
+# 2: page images bounded in pixels (ARCHIVE_VIEW_MAX_PIXELS, ARCHIVE_VIEW_MAX_SIDE)
 
 
 def cache_path(settings: Settings, doc_id: str, page_no: int, width: int) -> Path:
-    """Where a page's rendering of a given width is cached."""
-    return settings.cache_dir / doc_id / f"{page_no}-{width}.png"
+    """Where a page's rendering of a given width is cached (by render version: an image made
+    by an earlier renderer, e.g. one over today's pixel bound, is never served again)."""
+    return settings.cache_dir / doc_id / f"{page_no}-{width}-r{RENDER_VERSION}.png"
 
 
 def etag(doc_id: str, page_no: int, width: int) -> str:
