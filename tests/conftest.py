@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pymupdf
@@ -165,3 +169,34 @@ def app(web_home: Path):  # type: ignore[no-untyped-def]
 def client(app):  # type: ignore[no-untyped-def]
     """A Flask test client of `app`."""
     return app.test_client()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server_process(command: list[str], port: int) -> Iterator[subprocess.Popen[str]]:
+    """A server started by `command` in a process of its own, once it listens on `port` on
+    loopback; stopped afterwards. A server that exits or never listens fails the test."""
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"{command[:3]} exited: {server.communicate()[1]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{command[:3]} did not listen within 120 s")
+                time.sleep(0.1)
+        yield server
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)

@@ -11,10 +11,8 @@ import itertools
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -25,7 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import write_text_pdf
+from conftest import free_port, server_process, write_text_pdf
 
 from archive.catalog import Catalog
 from archive.config import Settings
@@ -51,28 +49,10 @@ def live_server(settings: Settings, threads: int = 1) -> Iterator[str]:
     One thread by default: every request then reuses the same thread's searcher, which is
     what a refreshed-but-stale searcher needs to show itself.
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-c", _SERVE, str(settings.home), str(port),
-                               str(threads)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"the reading room exited: {server.communicate()[1]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the reading room did not listen within 120 s")
-                time.sleep(0.1)
+    port = free_port()
+    command = [sys.executable, "-c", _SERVE, str(settings.home), str(port), str(threads)]
+    with server_process(command, port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.communicate(timeout=60)
 
 
 def get(url: str) -> tuple[int, str, str]:

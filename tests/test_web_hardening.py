@@ -18,10 +18,8 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -32,6 +30,7 @@ import pymupdf
 import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
+from conftest import free_port, server_process
 from PIL import Image
 from test_foia_archive import BODY, OTHER  # the same released emails
 
@@ -246,45 +245,20 @@ def test_a_base_url_that_is_not_an_address_is_refused(releases: Settings) -> Non
         create_app({"ARCHIVE_SETTINGS": dataclasses.replace(releases, base_url="foia.org")})
     served = subprocess.run(
         [sys.executable, "-m", "archive", "--home", str(releases.home), "serve",
-         "--port", str(_free_port())],
+         "--port", str(free_port())],
         env={**os.environ, "ARCHIVE_BASE_URL": "ftp://foia.example.org"},
         capture_output=True, text=True, timeout=120, check=False)
     assert served.returncode == 2
     assert served.stderr.startswith("archive: ARCHIVE_BASE_URL must be")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def live(strips: Settings) -> Iterator[int]:
     """`archive serve` on loopback (waitress, in its own process) on a free port."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "archive", "--home", str(strips.home), "serve",
-         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_until_listening(server, port)
+    port = free_port()
+    with server_process([sys.executable, "-m", "archive", "--home", str(strips.home),
+                         "serve", "--port", str(port)], port):
         yield port
-    finally:
-        server.terminate()
-        server.communicate(timeout=60)
-
-
-def _wait_until_listening(server: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"archive serve exited: {server.communicate()[1]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail("archive serve did not listen within 120 s")
 
 
 def _get(port: int, host: str, path: str) -> tuple[int, str]:
