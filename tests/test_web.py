@@ -29,6 +29,7 @@ from archive.search.query import search as run_search
 from archive.search.writer import reindex
 from web import create_app
 from web.headers import CONTENT_SECURITY_POLICY
+from web.pageimages import RENDER_VERSION
 from web.server import is_loopback
 
 
@@ -308,7 +309,7 @@ def test_page_images_are_cached_with_etag_and_immutable(client, detainers, web_h
         etag, thumb = first.headers["ETag"], first.data
     with Image.open(io.BytesIO(thumb)) as image:
         assert abs(image.width - 200) <= 1
-    cached = web_home / "index" / "cache" / detainers / "1-200.png"
+    cached = web_home / "index" / "cache" / detainers / f"1-200-r{RENDER_VERSION}.png"
     assert cached.read_bytes() == thumb
     assert not list(cached.parent.glob(".part-*"))
     with client.get(url, headers={"If-None-Match": etag}) as again:
