@@ -19,6 +19,7 @@ from archive.config import Settings, load_settings
 from archive.errors import ArchiveError, ExitCode, NotFoundError
 from archive.ingest.pipeline import add_production
 from archive.ingest.progress import Progress
+from archive.models import counted
 from archive.read import derived
 from archive.search.query import open_searcher
 from archive.search.query import search as run_search
@@ -102,7 +103,7 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
         for warning in report.warnings:
             click.echo(f"warning    {warning}", err=True)
         click.echo(f"{len(report.added)} added, {len(report.unchanged)} already present, "
-                   f"{len(report.failed)} failed; {report.pages} pages read, "
+                   f"{len(report.failed)} failed; {counted(report.pages, 'page')} read, "
                    f"{report.ocr_pages} by OCR")
     if report.failed:
         ctx.exit(ExitCode.partial)
@@ -181,7 +182,7 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
         _print_json(results.to_json())
         return
     bold = sys.stdout.isatty()
-    count = f"{results.total} matching page{'s' if results.total != 1 else ''}"
+    count = counted(results.total, "matching page")
     click.echo(f"{count} {results.folded_note}".rstrip())
     for n, hit in enumerate(results.hits, 1):
         click.echo(f"\n{n}. {hit.title} · {hit.production} · p. {hit.page}  [{hit.text_source}]")
@@ -250,8 +251,8 @@ def _stored_page(catalog: Catalog, doc: sqlite3.Row, page: int) -> sqlite3.Row:
         return row
     count = doc["page_count"]
     if count and page > count:
-        raise NotFoundError(f"document {doc['doc_id']} has {count} "
-                            f"page{'s' if count != 1 else ''}; ask for page 1 to {count}")
+        raise NotFoundError(f"document {doc['doc_id']} has {counted(count, 'page')}; "
+                            f"ask for page 1 to {count}")
     why = f" (it failed: {doc['error']})" if doc["error"] else ""
     raise NotFoundError(f"page {page} of document {doc['doc_id']} has not been read{why}; "
                         "run `archive add` on its file again")

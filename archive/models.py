@@ -25,6 +25,13 @@ def page_key(doc_id: str, page_no: int) -> str:
     return f"{doc_id}:{page_no:05d}"
 
 
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """A count and its noun, in agreement: `1 document`, `2,140 pages`, `3 copies`."""
+    noun = singular if count == 1 else (plural or f"{singular}s")
+    return f"{count:,} {noun}"
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
     """A file to add, after it has been stored under scans/."""
@@ -181,7 +188,7 @@ class SearchResults:
             return ""
         if not self.folded:
             return "(no copies folded)"
-        return f"({self.folded:,} cop{'y' if self.folded == 1 else 'ies'} folded)"
+        return f"({counted(self.folded, 'copy', 'copies')} folded)"
 
     def to_json(self) -> dict[str, Any]:
         """The `search --json` contract, plus `facets`: matching pages by production slug,

@@ -130,3 +130,12 @@ def test_without_tesseract_check_and_add_give_the_install_command(
     scan = make_pdf("scan.pdf", "s:A scanned page about a sally port")
     added = archive("add", str(scan), "--production", "Scans")
     assert added.returncode == 7 and added.stderr == f"archive: {hint}\n"
+
+
+def test_counts_agree_with_their_nouns(tmp_path: Path, make_pdf) -> None:  # type: ignore[no-untyped-def]
+    one = make_pdf("one.pdf", "t:A single page about a sally port.", folder=tmp_path / "one")
+    proc = run(tmp_path / "arch", "add", str(one), "--ocr", "never", check=True)
+    assert proc.stdout.splitlines()[-1] == (
+        "1 added, 0 already present, 0 failed; 1 page read, 0 by OCR")
+    found = run(tmp_path / "arch", "search", "sally", check=True)
+    assert found.stdout.splitlines()[0] == "1 matching page"

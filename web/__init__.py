@@ -8,6 +8,7 @@ from flask import Flask
 
 from archive.citation import bates_as_stamped
 from archive.config import Settings, load_settings
+from archive.models import counted
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Raises:
         SettingError: ARCHIVE_BASE_URL is not an http(s) address.
     """
-    from web import api, db, documents, errors, headers, links, present, search
+    from web import api, db, documents, errors, headers, links, search
 
     app = Flask(__name__)
     config = dict(test_config or {})
@@ -43,7 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.add_template_filter(present.counted)
+    app.add_template_filter(counted)
     app.add_template_filter(bates_as_stamped, "bates")
 
     db.init_app(app)

@@ -26,12 +26,6 @@ def trusted_marks(html: str) -> Markup:
     return Markup(_NOT_OUR_TAG.sub("&lt;", html))
 
 
-def counted(count: int, singular: str, plural: str | None = None) -> str:
-    """A count and its noun, in agreement: `1 document`, `2,140 pages`, `3 copies`."""
-    noun = singular if count == 1 else (plural or f"{singular}s")
-    return f"{count:,} {noun}"
-
-
 @dataclass(slots=True)
 class HitView:
     """One hit with what its thumbnail needs: the page size and the boxes of its matches."""
