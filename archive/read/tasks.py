@@ -14,6 +14,7 @@ counter per task in Redis bounds the tries of a page that keeps killing its read
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import asdict, fields
@@ -51,8 +52,10 @@ def make_app(settings: Settings) -> Celery:
         task_serializer="json", result_serializer="json", accept_content=["json"],
         result_accept_content=["json"], task_default_queue=QUEUE,
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+        # a lost worker's pages are looked for every quarter of the visibility timeout
         broker_transport_options={"visibility_timeout": visibility,
-                                  "unacked_restore_interval": min(10.0, visibility / 2)},
+                                  "unacked_restore_interval": min(60.0, visibility / 4),
+                                  "unacked_restore_throttle": 1},
         result_expires=86400, broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False, worker_redirect_stdouts=False,
     )
@@ -139,9 +142,16 @@ def refuses(expect: dict[str, Any], local: Settings, path: Path) -> str:
 
 
 @signals.worker_process_init.connect
-def _bound_memory(**_: Any) -> None:
+def _start_reader(**_: Any) -> None:
+    """A worker's reader process: bounded memory, and no log line per page (with its text)."""
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     if _local is not None:
         worker.init_worker(_local.worker_memory_mb)
+
+
+@signals.after_setup_logger.connect
+def _quiet(**_: Any) -> None:
+    logging.getLogger("celery.worker.strategy").setLevel(logging.WARNING)
 
 
 def run_worker(settings: Settings, concurrency: int) -> None:
