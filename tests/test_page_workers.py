@@ -105,7 +105,6 @@ def start_worker(tmp_path: Path, broker: str) -> Iterator[Callable[..., Machine]
     """Start `archive worker` in a machine folder of its own; ready once it answers a ping."""
     from archive.read import tasks
 
-    app = tasks.make_app(load_settings(broker_url=broker))
     machines: list[Machine] = []
 
     def start(name: str, concurrency: int = 1, **env: str) -> Machine:
@@ -122,6 +121,7 @@ def start_worker(tmp_path: Path, broker: str) -> Iterator[Callable[..., Machine]
                                        start_new_session=True)
         machine = Machine(folder, process)
         machines.append(machine)
+        app = tasks.make_app(load_settings(broker_url=environ["ARCHIVE_BROKER_URL"]))
         deadline = time.monotonic() + 60
         while not any(name.startswith(f"archive-{process.pid}@")
                       for reply in app.control.ping(timeout=0.5) for name in reply):
@@ -330,3 +330,26 @@ def _refusals(broker: str) -> dict[bytes, bytes]:
     from archive.read import tasks
 
     return redis.Redis.from_url(broker).hgetall(tasks.REFUSALS)  # type: ignore[return-value]
+
+
+def test_redis_restarted_mid_add_stops_it_with_a_message_and_a_rerun_finishes(
+        tmp_path: Path, start_worker: Callable[..., Machine]) -> None:
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir",
+               str(tmp_path), "--save", "", "--appendonly", "no"]
+    write_text_pdf(tmp_path / "in" / "long.pdf", [[f"Page {n} of the long report"] * 3
+                                                  for n in range(1, 21)])
+    home = tmp_path / "home"
+    with server_process(command, port):
+        start_worker("machine-a", HOOK_SLEEP="0.3", ARCHIVE_BROKER_URL=url)
+        add = _add(home, tmp_path / "in", url, "--ocr", "never")
+        _wait_for(lambda: len(_stored(home)) >= 3, "3 pages stored")
+    code, _, err = _finish(add, timeout=60)  # redis is gone: the add stops, and says why
+    assert code == 7, err
+    assert "cannot be reached" in err and "run the same `archive add` again" in err
+    stored = _stored(home)
+    with server_process(command, port):  # back, empty: the worker reconnects by itself
+        code, report, err = _finish(_add(home, tmp_path / "in", url, "--ocr", "never"))
+    assert code == 0, err
+    assert report["pages"] == 20 - len(stored) and len(_pages(home)) == 20
