@@ -292,8 +292,20 @@ def test_add_with_no_worker_says_so_and_the_local_default_is_unchanged(
     code, report, err = _finish(add)
     assert code == 0 and report["pages"] == 1
     assert "no page worker is reading from" in err
+    listing = json.loads(_archive(tmp_path / "home", broker, "workers", "--json"))
+    assert listing["queued"] == 0
+    assert [(w["pages"], w["refuses"]) for w in listing["workers"]] == [(1, "")]
+    assert f"queue        {broker}: 1 page workers reading, 0 pages queued" in _archive(
+        tmp_path / "home", broker, "check")
     code, report, err = _finish(_add(tmp_path / "local", tmp_path / "in", None, "--ocr", "never"))
     assert code == 0 and report["pages"] == 1 and "page worker" not in err
+
+
+def _archive(home: Path, broker: str, *args: str) -> str:
+    """The command's output (`check` exits 7 where tesseract is missing: its lines count)."""
+    return subprocess.run([PYTHON, "-m", "archive", "--home", str(home), *args],
+                          env=_env(broker), capture_output=True, text=True, timeout=60,
+                          check=False).stdout
 
 
 def _upper(settings: dict[str, str]) -> dict[str, str]:

@@ -28,7 +28,7 @@ from celery.exceptions import Reject, TimeLimitExceeded
 
 from archive import __version__
 from archive.config import Settings
-from archive.errors import DocumentError
+from archive.errors import BrokerUnavailableError, DocumentError, OcrUnavailableError
 from archive.models import PageResult
 from archive.read import ocr, worker
 
@@ -123,7 +123,11 @@ def refuses(expect: dict[str, Any], local: Settings, path: Path) -> str:
                 "install the same version on every worker")
     if expect["lang"]:
         if _facts is None:
-            _facts = {"tesseract": ocr.tesseract_version(), "lang": ocr.usable_lang(local.ocr_lang)}
+            try:
+                lang = ocr.usable_lang(local.ocr_lang)
+            except OcrUnavailableError as exc:
+                return f"this worker cannot OCR: {exc.message}"
+            _facts = {"tesseract": ocr.tesseract_version(), "lang": lang}
         if _facts["tesseract"] != expect["tesseract"]:
             return (f"this worker has tesseract {_facts['tesseract']}, the archive "
                     f"{expect['tesseract']}; install the same tesseract on every worker")
@@ -166,11 +170,21 @@ def run_worker(settings: Settings, concurrency: int) -> None:
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    """Connected workers (pages read, pages/s since they started, refusals) and queue depth."""
+    """Connected workers (pages read, pages/s since they started, refusals) and queue depth.
+
+    Raises:
+        BrokerUnavailableError: the queue cannot be reached.
+    """
     app = make_app(settings)
     client = app.backend.client
-    stats = app.control.inspect(timeout=1.0).stats() or {}
-    refusals = {_text(k): _text(v) for k, v in client.hgetall(REFUSALS).items()}
+    try:
+        client.ping()  # a queue that is down says so now, not after the inspect's retries
+        stats = app.control.inspect(timeout=1.0).stats() or {}
+        refusals = {_text(k): _text(v) for k, v in client.hgetall(REFUSALS).items()}
+        queued = int(client.llen(QUEUE))
+    except BROKER_ERRORS as exc:
+        raise BrokerUnavailableError(f"the page-worker queue at {settings.broker_url} cannot "
+                                     f"be reached ({exc}); start redis there") from None
     workers = []
     for name, info in sorted(stats.items()):
         pages = int(info.get("total", {}).get(READ_PAGE, 0))
@@ -178,7 +192,7 @@ def status(settings: Settings) -> dict[str, Any]:
         workers.append({"name": name, "concurrency": info.get("pool", {}).get("max-concurrency"),
                         "pages": pages, "pages_per_second": round(pages / uptime, 2),
                         "refuses": refusals.get(name, "")})
-    return {"workers": workers, "queued": int(client.llen(QUEUE))}
+    return {"workers": workers, "queued": queued}
 
 
 def connected(app: Celery) -> tuple[int, dict[str, str]]:
