@@ -89,7 +89,7 @@ class PageQueue:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         try:
-            self.client.ping()
+            self.redis_run_id = self.client.info("server").get("run_id")
         except tasks.BROKER_ERRORS as exc:
             raise self._lost(exc) from None
         self.thread = threading.Thread(target=self._collect, name="page-results", daemon=True)
@@ -125,14 +125,33 @@ class PageQueue:
                 self._finish_ready()
                 if time.monotonic() - last_ping > PING_EVERY:
                     last_ping = time.monotonic()
+                    self._check_broker()
                     self._look_at_workers(told)
             except self.tasks.BROKER_ERRORS as exc:
-                error = self._lost(exc)
-                with self.lock:
-                    lost, self.pending = list(self.pending.values()), {}
-                for future in lost:
-                    future.set_exception(error)
+                self._fail_all(self._lost(exc))
                 return
+            except BrokerUnavailableError as exc:
+                self._fail_all(exc)
+                return
+            except Exception as exc:  # never leave the add waiting on a dead collector
+                self._fail_all(BrokerUnavailableError(
+                    f"results from the page-worker queue could not be read ({exc!r}); run "
+                    "the same `archive add` again: pages already stored are kept"))
+                return
+
+    def _fail_all(self, error: Exception) -> None:
+        with self.lock:
+            lost, self.pending = list(self.pending.values()), {}
+        for future in lost:
+            future.set_exception(error)
+
+    def _check_broker(self) -> None:
+        """A Redis that restarted between two looks may have lost queued pages: stop."""
+        if self.client.info("server").get("run_id") != self.redis_run_id:
+            raise BrokerUnavailableError(
+                f"the page-worker queue at {self.url} restarted during the add, and the "
+                "pages queued in it may be lost; run the same `archive add` again: pages "
+                "already stored are kept")
 
     def _finish_ready(self) -> None:
         with self.lock:
