@@ -28,7 +28,8 @@ from archive.errors import BrokerUnavailableError
 from archive.ingest.progress import Progress
 from archive.read import worker
 
-PING_EVERY = 10.0  # seconds between looks at who is connected
+PING_EVERY = 5.0  # seconds between looks at who is connected (each takes up to 1 s)
+CHECK_EVERY = 2.0  # seconds between looks at whether Redis restarted
 POLL_EVERY = 0.2  # seconds between looks for finished pages
 
 
@@ -92,8 +93,10 @@ class PageQueue:
             self.redis_run_id = self.client.info("server").get("run_id")
         except tasks.BROKER_ERRORS as exc:
             raise self._lost(exc) from None
-        self.thread = threading.Thread(target=self._collect, name="page-results", daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._collect, name="page-results", daemon=True),
+                        threading.Thread(target=self._watch, name="page-workers", daemon=True)]
+        for thread in self.threads:
+            thread.start()
 
     def _lost(self, exc: BaseException) -> BrokerUnavailableError:
         return BrokerUnavailableError(
@@ -118,15 +121,13 @@ class PageQueue:
         return future
 
     def _collect(self) -> None:
-        last_ping = 0.0
-        told: set[str] = set()
+        checked = time.monotonic()
         while not self.stopping.wait(POLL_EVERY):
             try:
                 self._finish_ready()
-                if time.monotonic() - last_ping > PING_EVERY:
-                    last_ping = time.monotonic()
+                if time.monotonic() - checked > CHECK_EVERY:
+                    checked = time.monotonic()
                     self._check_broker()
-                    self._look_at_workers(told)
             except self.tasks.BROKER_ERRORS as exc:
                 self._fail_all(self._lost(exc))
                 return
@@ -184,6 +185,15 @@ class PageQueue:
         if done:
             self.client.delete(*done)
 
+    def _watch(self) -> None:
+        """Who reads: shown on the progress bar; said when none does, or one refuses."""
+        told: set[str] = set()
+        while True:
+            with contextlib.suppress(*self.tasks.BROKER_ERRORS):  # the collector says so
+                self._look_at_workers(told)
+            if self.stopping.wait(PING_EVERY):
+                return
+
     def _look_at_workers(self, told: set[str]) -> None:
         count, refusals = self.tasks.connected(self.app)
         self.progress.set_workers(count - len(refusals))
@@ -202,7 +212,8 @@ class PageQueue:
     def close(self) -> None:
         """Stop collecting; pages still on the queue (an interrupted add) are revoked."""
         self.stopping.set()
-        self.thread.join(timeout=5)
+        for thread in self.threads:
+            thread.join(timeout=5)
         with self.lock:
             left, self.pending = list(self.pending), {}
         if left:
