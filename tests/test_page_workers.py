@@ -380,3 +380,13 @@ def test_redis_lost_mid_add_stops_it_with_a_message_and_a_rerun_finishes(
         code, report, err = _finish(_add(home, tmp_path / "in", url, "--ocr", "never"))
     assert code == 0, err
     assert report["pages"] == 40 - len(stored) and len(_pages(home)) == 40
+
+
+def test_a_visibility_timeout_shorter_than_a_page_is_refused_before_anything_is_sent(
+        tmp_path: Path, broker: str) -> None:
+    write_text_pdf(tmp_path / "in" / "memo.pdf", DETAINER_PAGES[:1])
+    code, _, err = _finish(_add(tmp_path / "home", tmp_path / "in", broker, "--ocr", "never",
+                                broker_visibility_timeout="60", ocr_timeout="30"))
+    assert code == 2
+    assert "ARCHIVE_BROKER_VISIBILITY_TIMEOUT (60 s) must be longer than a page's time limit " \
+           "(390 s)" in err

@@ -24,7 +24,7 @@ from typing import Any
 from pebble import ProcessPool
 
 from archive.config import Settings
-from archive.errors import BrokerUnavailableError
+from archive.errors import BrokerUnavailableError, SettingError
 from archive.ingest.progress import Progress
 from archive.read import worker
 
@@ -80,7 +80,6 @@ class PageQueue:
         self.run_id = uuid.uuid4().hex[:12]
         self.page_timeout = settings.parse_timeout + 3 * settings.ocr_timeout
         if settings.broker_visibility_timeout <= self.page_timeout:
-            from archive.errors import SettingError
             raise SettingError(
                 f"ARCHIVE_BROKER_VISIBILITY_TIMEOUT ({settings.broker_visibility_timeout:g} s) "
                 f"must be longer than a page's time limit ({self.page_timeout:g} s), or slow "
