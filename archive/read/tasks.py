@@ -38,6 +38,7 @@ REFUSALS = "archive:refusals"  # hash: worker name -> why it refuses the archive
 TRIES = "archive:tries:"  # + task id: how often the page was handed to a reader
 BROKER_ERRORS = (redis.exceptions.RedisError, kombu.exceptions.OperationalError, OSError)
 TIMED_OUT = (TimeLimitExceeded,)
+READER_PAGES = 1000  # pages a worker's reader process reads before a fresh one takes over
 
 _local: Settings | None = None  # the worker machine's own settings (`archive worker`)
 _facts: dict[str, str] | None = None
@@ -57,6 +58,8 @@ def make_app(settings: Settings) -> Celery:
                                   "unacked_restore_interval": min(60.0, visibility / 4),
                                   "unacked_restore_throttle": 1},
         result_expires=86400, broker_connection_retry_on_startup=True,
+        # a reader process grows by ~6 MB a 1,000 pages (bench/page_workers.py): renew it
+        worker_max_tasks_per_child=READER_PAGES,
         worker_hijack_root_logger=False, worker_redirect_stdouts=False,
     )
     app.task(name=READ_PAGE, bind=True)(_read_page)
