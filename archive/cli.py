@@ -49,6 +49,12 @@ def release_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+broker_option = click.option(
+    "--broker-url", metavar="URL", default=None,
+    help="Redis URL of the page-worker queue (default: $ARCHIVE_BROKER_URL); see "
+         "README, Many machines.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Archive folder (data in index/, originals in scans/). "
@@ -75,10 +81,12 @@ def cli(ctx: click.Context, home: Path | None) -> None:
               default=None, help="auto: OCR pages without a usable text layer (default).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: one per core).")
+@broker_option
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
-        ocr_mode: str | None, jobs: int | None, as_json: bool, **meta: str | None) -> None:
+        ocr_mode: str | None, jobs: int | None, broker_url: str | None, as_json: bool,
+        **meta: str | None) -> None:
     """Add files, folders or zips as one production: store, extract, OCR, index.
 
     \b
@@ -88,7 +96,8 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
 
     Run it again after an interruption: finished pages are kept, nothing is duplicated.
     """
-    settings = load_settings(_settings(ctx).home, ocr_mode=ocr_mode, jobs=jobs)
+    settings = load_settings(_settings(ctx).home, ocr_mode=ocr_mode, jobs=jobs,
+                             broker_url=broker_url)
     report = add_production(list(paths), settings, production=production, meta=meta,
                             progress=Progress())
     if as_json:
@@ -331,6 +340,57 @@ def check(ctx: click.Context) -> None:
         click.echo(f"{label:12} {text}")
     if any(label == health.ERROR for label, _ in found):
         ctx.exit(ExitCode.missing_dependency)
+
+
+@cli.command()
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Pages read at once (default: one per core).")
+@broker_option
+@click.pass_context
+def worker(ctx: click.Context, concurrency: int | None, broker_url: str | None) -> None:
+    """Read pages for any `archive add` using the same queue, until stopped (Ctrl-C).
+
+    \b
+    ARCHIVE_BROKER_URL=redis://queue.example:6379/0 archive worker --concurrency 8
+
+    This machine needs the same archive and tesseract versions and languages as the
+    archive's, and scans/ at the same path (or ARCHIVE_SCANS). It never writes the archive.
+    """
+    from archive.read import tasks
+
+    settings = _broker_settings(ctx, broker_url)
+    tasks.run_worker(settings, concurrency or settings.workers)
+
+
+@cli.command()
+@broker_option
+@click.option("--json", "as_json", is_flag=True, help="Print the workers as JSON.")
+@click.pass_context
+def workers(ctx: click.Context, broker_url: str | None, as_json: bool) -> None:
+    """List the connected page workers, their pages read and rate, and the queue's depth.
+
+    \b
+    ARCHIVE_BROKER_URL=redis://queue.example:6379/0 archive workers
+    """
+    from archive.read import tasks
+
+    found = tasks.status(_broker_settings(ctx, broker_url))
+    if as_json:
+        _print_json(found)
+        return
+    for w in found["workers"]:
+        refuses = f"  REFUSES: {w['refuses']}" if w["refuses"] else ""
+        click.echo(f"{w['name']:40} concurrency {w['concurrency']}  {w['pages']} pages  "
+                   f"{w['pages_per_second']} pages/s since it started{refuses}")
+    click.echo(f"{len(found['workers'])} workers connected; {found['queued']} pages queued")
+
+
+def _broker_settings(ctx: click.Context, broker_url: str | None) -> Settings:
+    settings = load_settings(_settings(ctx).home, broker_url=broker_url)
+    if not settings.broker_url:
+        raise click.UsageError("no queue: set ARCHIVE_BROKER_URL or give --broker-url "
+                               "redis://HOST:6379/0")
+    return settings
 
 
 @cli.command()

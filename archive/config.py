@@ -71,6 +71,25 @@ class Settings:
         "citations and API links start with it; empty: they are relative, or name the "
         "address `archive serve` listens on, never the Host a request claims"
     )
+    broker_url: str = _setting(
+        "", "Redis URL of the page-worker queue (redis://queue.example:6379/0): `archive add` "
+        "sends pages of scans to `archive worker` processes on any machine; empty: a local "
+        "process pool reads them (see README, Many machines)"
+    )
+    broker_visibility_timeout: float = _setting(
+        3600.0, "seconds after which a page a lost worker was reading is given to another; "
+        "must exceed the page timeout (ARCHIVE_PARSE_TIMEOUT + 3 x ARCHIVE_OCR_TIMEOUT)"
+    )
+    worker_tries: int = _setting(
+        3, "times a page may crash or lose its page worker before its file fails"
+    )
+    queue_ahead: int = _setting(
+        64, "pages `archive add` keeps waiting on the queue beyond what it reads locally"
+    )
+    scans: str = _setting(
+        "", "on a page worker: where this machine mounts the archive's scans/ folder; "
+        "empty: at the same path as on the archive's machine"
+    )
     trusted_hosts: str = _setting(
         "", "host names the reading room answers to, comma-separated (.example.org: and "
         "its subdomains; *: any); empty: localhost and ARCHIVE_BASE_URL's host, or any "

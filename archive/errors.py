@@ -119,3 +119,13 @@ class IndexLostError(ArchiveError):
     """The Whoosh index is missing or empty while the catalog records indexed pages."""
 
     exit_code = ExitCode.index_out_of_date
+
+
+class BrokerUnavailableError(ArchiveError):
+    """The page-worker queue (ARCHIVE_BROKER_URL) cannot be reached, or went away mid-add."""
+
+    exit_code = ExitCode.missing_dependency
+
+
+class WorkerRefusedError(ArchiveError):
+    """A page worker whose tesseract, languages or archive version differ from the archive's."""

@@ -13,7 +13,7 @@ ERROR, WARNING = "ERROR", "warning"
 
 def findings(settings: Settings) -> list[tuple[str, str]]:
     """What `archive check` reports, as (label, text) lines; "ERROR" lines are problems."""
-    found = _ocr(settings)
+    found = [*_ocr(settings), *_queue(settings)]
     found.append(("home", str(settings.home)))
     if not settings.catalog_path.exists():
         return [*found, ("catalog", "empty (run `archive add`)")]
@@ -48,6 +48,24 @@ def _index(settings: Settings, catalog_pages: int) -> list[tuple[str, str]]:
     found = [("index", f"{indexed} pages indexed" if ix is not None else "none yet")]
     if (indexed or 0) != catalog_pages:
         found.append((WARNING, "index and catalog differ; run `archive reindex`"))
+    return found
+
+
+def _queue(settings: Settings) -> list[tuple[str, str]]:
+    """The page-worker queue, when ARCHIVE_BROKER_URL is set: reachable, who reads."""
+    if not settings.broker_url:
+        return []
+    from archive.read import tasks  # celery only when a broker is set
+
+    try:
+        status = tasks.status(settings)
+    except ArchiveError as exc:
+        return [(ERROR, f"{exc.message}, or unset ARCHIVE_BROKER_URL")]
+    reading = [w for w in status["workers"] if not w["refuses"]]
+    found = [("queue", f"{settings.broker_url}: {len(reading)} page workers reading, "
+                       f"{status['queued']} pages queued")]
+    found.extend((WARNING, f"page worker {w['name']} refuses: {w['refuses']}")
+                 for w in status["workers"] if w["refuses"])
     return found
 
 

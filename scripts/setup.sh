@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-script-latn
-              chromium fonts-dejavu-core fonts-liberation)
+              chromium fonts-dejavu-core fonts-liberation redis-server)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

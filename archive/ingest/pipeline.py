@@ -7,23 +7,22 @@ stopped, and pages already OCR'd are never OCR'd again.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pebble import ProcessPool
-
 from archive import storage
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.errors import BrokerUnavailableError
 from archive.formats import bundles
 from archive.ingest import children
 from archive.ingest.inputs import Collected, collect
 from archive.ingest.locking import write_lock
 from archive.ingest.progress import Progress
+from archive.ingest.queue import Readers, open_readers
 from archive.models import AddReport, DocumentProbe, Failure, PageResult, SourceFile
 from archive.read import ocr, worker
 from archive.releases import production_defaults
@@ -165,7 +164,8 @@ def _adopt(run: _Run, doc: _Doc, probe: DocumentProbe) -> list[_Doc]:
 
 
 def _read_all(run: _Run, todo: list[_Doc]) -> None:
-    """Probe every document, then read its missing pages, on a pool of worker processes.
+    """Probe every document, then read its missing pages, on a pool of worker processes
+    (and on page workers, when ARCHIVE_BROKER_URL is set: `archive.ingest.queue`).
 
     Files found inside a document (`_adopt`) join the documents to probe.
     """
@@ -174,21 +174,18 @@ def _read_all(run: _Run, todo: list[_Doc]) -> None:
     pages: deque[tuple[_Doc, int]] = deque()
     running: dict[Future[Any], tuple[_Doc, int]] = {}
     page_timeout = settings.parse_timeout + 3 * settings.ocr_timeout
-    context = multiprocessing.get_context("spawn")
-    with ProcessPool(max_workers=settings.workers, initializer=worker.init_worker,
-                     initargs=(settings.worker_memory_mb,), context=context) as pool:
+    with open_readers(settings, run.progress, run.lang) as pool:
         while probes or pages or running:
-            while len(running) < 2 * settings.workers and (pages or probes):
+            while len(running) < pool.capacity and (pages or probes):
                 if pages:
                     doc, page_no = pages.popleft()
                     running[_schedule_page(run, pool, doc, page_no, page_timeout)] = (
                         doc, page_no)
                 else:
                     doc = probes.popleft()
-                    future: Future[Any] = pool.schedule(
-                        worker.probe_file, timeout=settings.parse_timeout,
-                        args=(doc.source.path, doc.source.kind, settings,  # type: ignore[arg-type]
-                              doc.source.doc_id, doc.hints))
+                    future = pool.schedule(worker.probe_file, timeout=settings.parse_timeout,
+                                           args=(doc.source.path, doc.source.kind, settings,
+                                                 doc.source.doc_id, doc.hints))
                     running[future] = (doc, 0)
             done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
             for future in done:
@@ -203,18 +200,19 @@ def _read_all(run: _Run, todo: list[_Doc]) -> None:
             run.progress.refresh()
 
 
-def _schedule_page(run: _Run, pool: ProcessPool, doc: _Doc, page_no: int,
+def _schedule_page(run: _Run, pool: Readers, doc: _Doc, page_no: int,
                    timeout: float) -> Future[Any]:
-    """Send one page to the pool: a printed email's pages are read for their text only."""
+    """Send one page to the readers: a printed email's pages are read for their text only;
+    pages of files under scans/ may go to page workers, derived PDFs are read here."""
     src = doc.source
     path, kind, printed = src.path, src.kind, False
     if doc.read_path:  # printed email: its text; bound page images: scans
         path, kind = doc.read_path, "pdf"
         printed = src.kind != bundles.KIND
     mode = "never" if printed else run.settings.ocr_mode
-    future: Future[Any] = pool.schedule(worker.read_page, timeout=timeout, args=(
-        path, kind, src.doc_id, page_no, run.settings, mode, run.lang, printed))
-    return future
+    return pool.schedule(worker.read_page, timeout=timeout, remote=doc.read_path is None,
+                         args=(path, kind, src.doc_id, page_no, run.settings, mode, run.lang,
+                               printed))
 
 
 def _probed(run: _Run, future: Future[Any], doc: _Doc,
@@ -249,6 +247,8 @@ def _probed(run: _Run, future: Future[Any], doc: _Doc,
 def _page_read(run: _Run, future: Future[Any], doc: _Doc, page_no: int) -> None:
     try:
         page: PageResult = future.result()
+    except BrokerUnavailableError:
+        raise  # the queue went away: stop; the pages stored so far are kept
     except Exception as exc:  # a crash or timeout on one page must not sink the document
         page = PageResult(doc_id=doc.source.doc_id, page_no=page_no, text="", words=[],
                           text_source="none", width=612.0, height=792.0,

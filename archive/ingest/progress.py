@@ -14,6 +14,7 @@ class Progress:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self.bar: tqdm | None = None
         self.files = self.files_done = self.ocr = 0
+        self.workers: int | None = None  # page workers reading, when a queue is used
 
     def start(self, files: int) -> None:
         """Begin, knowing how many files are to be read."""
@@ -49,10 +50,19 @@ class Progress:
         if self.bar is not None:
             self.bar.set_description(self._desc(), refresh=False)
 
+    def set_workers(self, workers: int) -> None:
+        """How many page workers are reading now (shown beside the rate)."""
+        self.workers = workers
+
+    def notice(self, message: str) -> None:
+        """Say something on stderr now, bar or not (no worker connected, a worker refuses)."""
+        tqdm.write(f"archive: {message}", file=sys.stderr)
+
     def refresh(self) -> None:
         """Redraw (rate and ETA move even while no page finishes)."""
         if self.bar is not None:
-            self.bar.set_postfix(ocr=self.ocr, refresh=False)
+            extra = {} if self.workers is None else {"workers": self.workers}
+            self.bar.set_postfix(ocr=self.ocr, **extra, refresh=False)
             self.bar.refresh()
 
     def close(self) -> None:
