@@ -326,7 +326,8 @@ def reindex(ctx: click.Context) -> None:
     for failure in failures:
         click.echo(f"{failure.file}: {failure.error}", err=True)
     pages = rebuild_index(settings)
-    click.echo(f"reindexed {pages} pages" + (f"; made {made} derived PDFs again" if made else ""))
+    made_again = f"; made {counted(made, 'derived PDF')} again" if made else ""
+    click.echo(f"reindexed {counted(pages, 'page')}{made_again}")
     if failures:
         ctx.exit(ExitCode.partial)
 
@@ -380,9 +381,11 @@ def workers(ctx: click.Context, broker_url: str | None, as_json: bool) -> None:
         return
     for w in found["workers"]:
         refuses = f"  REFUSES: {w['refuses']}" if w["refuses"] else ""
-        click.echo(f"{w['name']:40} concurrency {w['concurrency']}  {w['pages']} pages  "
+        click.echo(f"{w['name']:40} concurrency {w['concurrency']}  "
+                   f"{counted(w['pages'], 'page')}  "
                    f"{w['pages_per_second']} pages/s since it started{refuses}")
-    click.echo(f"{len(found['workers'])} workers connected; {found['queued']} pages queued")
+    click.echo(f"{counted(len(found['workers']), 'worker')} connected; "
+               f"{counted(found['queued'], 'page')} queued")
 
 
 def _broker_settings(ctx: click.Context, broker_url: str | None) -> Settings:

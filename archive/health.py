@@ -5,6 +5,7 @@ from __future__ import annotations
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import ArchiveError
+from archive.models import counted
 from archive.read import derived, ocr
 from archive.search import index
 
@@ -62,8 +63,8 @@ def _queue(settings: Settings) -> list[tuple[str, str]]:
     except ArchiveError as exc:
         return [(ERROR, f"{exc.message}, or unset ARCHIVE_BROKER_URL")]
     reading = [w for w in status["workers"] if not w["refuses"]]
-    found = [("queue", f"{settings.broker_url}: {len(reading)} page workers reading, "
-                       f"{status['queued']} pages queued")]
+    found = [("queue", f"{settings.broker_url}: {counted(len(reading), 'page worker')} "
+                       f"reading, {counted(status['queued'], 'page')} queued")]
     found.extend((WARNING, f"page worker {w['name']} refuses: {w['refuses']}")
                  for w in status["workers"] if w["refuses"])
     return found

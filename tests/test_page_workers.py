@@ -303,7 +303,7 @@ def test_add_with_no_worker_says_so_and_the_local_default_is_unchanged(
     listing = json.loads(_archive(tmp_path / "home", broker, "workers", "--json"))
     assert listing["queued"] == 0
     assert [(w["pages"], w["refuses"]) for w in listing["workers"]] == [(1, "")]
-    assert f"queue        {broker}: 1 page workers reading, 0 pages queued" in _archive(
+    assert f"queue        {broker}: 1 page worker reading, 0 pages queued" in _archive(
         tmp_path / "home", broker, "check")
     code, report, err = _finish(_add(tmp_path / "local", tmp_path / "in", None, "--ocr", "never"))
     assert code == 0 and report["pages"] == 1 and "page worker" not in err

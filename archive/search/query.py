@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import escape
-from whoosh import index, qparser, query, sorting
+from whoosh import qparser, query, sorting
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
@@ -28,11 +28,6 @@ from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, op
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _WILDCARD_CHARS = "*?"
-
-
-def index_exists(path: Path) -> bool:
-    """Whether a Whoosh index has been created at `path`."""
-    return path.exists() and index.exists_in(str(path))
 
 
 _THREAD = threading.local()
