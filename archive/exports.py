@@ -57,11 +57,17 @@ def row(hit: Hit, url: str, accessed: date) -> dict[str, Any]:
         "text_source": hit.text_source,
         "score": round(hit.score, 4),
         "url": url,
-        "citation": citation_line(production=meta, title=hit.title, page=hit.page,
-                                  pages=extra.get("pages") or None, permalink=url,
-                                  accessed=accessed, bates=bates),
+        "citation": citation(hit, url, accessed),
         "excerpt": plain_excerpt(hit.excerpt),
     }
+
+
+def citation(hit: Hit, url: str, accessed: date) -> str:
+    """A hit's citation line (`archive.citation`), naming the release it came out in first;
+    `hit.extra["pages"]`, when known, gives "p. N of M"."""
+    return citation_line(production=hit.extra.get("production_meta") or {}, title=hit.title,
+                         page=hit.page, pages=hit.extra.get("pages") or None, permalink=url,
+                         accessed=accessed, bates=hit.extra.get("bates"))
 
 
 def rows(hits: Iterable[Hit], permalink: Callable[[Hit], str],
