@@ -117,6 +117,9 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
         click.echo(f"{len(report.added)} added, {len(report.unchanged)} already present, "
                    f"{len(report.failed)} failed; {counted(report.pages, 'page')} read, "
                    f"{report.ocr_pages} by OCR")
+        for alert in alerts_lib.listed(settings) if report.added else []:
+            click.echo(f"saved search {alert.name}: {counted(alert.new, 'new page')} "
+                       "(archive alerts list)")
     if report.failed:
         ctx.exit(ExitCode.partial)
 

@@ -159,7 +159,11 @@ def test_saved_searches_count_the_pages_each_add_brings(tmp_path: Path,
     seen = archive(home, "alerts", "seen", "sally-port")
     assert seen.returncode == 0 and "seen sally-port" in seen.stdout
     assert listed() == {"gates": 1, "sally-port": 0}
-    add(home, releases["third"], "ICE release 3")
+    added = archive(home, "add", str(releases["third"]), "--production", "ICE release 3",
+                    "--ocr", "never")
+    assert added.returncode == 0, added.stderr
+    assert "saved search sally-port: 1 new page (archive alerts list)" in added.stdout
+    assert "saved search gates: 1 new page" in added.stdout
     assert listed() == {"gates": 1, "sally-port": 1}
     assert archive(home, "alerts", "remove", "gates").returncode == 0
     assert listed() == {"sally-port": 1}
