@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,49 +13,29 @@ from typing import Any
 import feedparser
 import pymupdf
 import pytest
+from conftest import CHROMIUM, chromium_browser, reading_room
 
 from archive import exports
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (apt-get install chromium)",
                 allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
-def base_url(web_home: Path) -> Iterator[str]:
-    """The reading room over `web_home` (text-layer PDFs, no OCR), served by waitress."""
-    import waitress
-
-    from web import create_app
-
-    server: Any = waitress.create_server(create_app({"ARCHIVE_HOME": str(web_home)}),
-                                         host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    server.task_dispatcher.shutdown()
-
-
-@pytest.fixture(scope="module")
-def page(base_url: str) -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
+def browsing(web_home: Path) -> Iterator[tuple[Any, str]]:
+    """A chromium tab, and the reading room over `web_home` (text-layer PDFs, no OCR)."""
+    with reading_room(web_home) as url, chromium_browser() as chromium:
         context = chromium.new_context(viewport={"width": 1366, "height": 900})
-        yield context.new_page()
+        yield context.new_page(), url
         context.close()
-        chromium.close()
 
 
-def test_follow_export_and_download_links_work(page: Any, base_url: str) -> None:
+def test_follow_export_and_download_links_work(browsing: tuple[Any, str]) -> None:
+    page, base_url = browsing
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(base_url + "/")
