@@ -365,11 +365,13 @@ class Catalog:
     # when pages were added (feeds, alerts) ----------------------------------------------
 
     def stamp_added(self, doc_ids: list[str]) -> None:
-        """Record now as the time these documents' pages enter the index, for those not
-        stamped yet (a document indexed before stamps existed keeps the time it was added).
+        """Record now as the time these documents' pages enter the index, unless they are
+        in it already (marked indexed: their stamp is kept; one indexed before stamps
+        existed gets the time it was added).
 
         Call it inside the write lock, before the index commit: each stamp is later than
-        every earlier one, so a page committed later never carries an older stamp.
+        every earlier one, so a page committed later never carries an older stamp (a
+        document whose commit failed is stamped again when it is written again).
         """
         latest = self.db.execute("SELECT MAX(added) FROM documents_added").fetchone()[0]
         stamp = max(time.time(), float(latest or 0) + 0.001)
@@ -377,7 +379,10 @@ class Catalog:
             self.db.execute(
                 """INSERT INTO documents_added (doc_id, added)
                    SELECT doc_id, CASE WHEN state = 'indexed' THEN added ELSE ? END
-                   FROM documents WHERE doc_id = ? ON CONFLICT DO NOTHING""",
+                   FROM documents WHERE doc_id = ?
+                   ON CONFLICT (doc_id) DO UPDATE SET added = excluded.added
+                   WHERE (SELECT state FROM documents
+                          WHERE doc_id = excluded.doc_id) != 'indexed'""",
                 (stamp, doc_id))
 
     def added_at(self, doc_id: str) -> float:

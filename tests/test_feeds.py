@@ -189,6 +189,21 @@ def test_pages_are_stamped_in_the_order_they_are_committed(tmp_path: Path,
     assert feed.entries[-1].updated == timestamp(first)
 
 
+def test_a_document_whose_commit_failed_is_stamped_again(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "catalog.sqlite") as catalog:
+        catalog.start_document("a" * 16, "a" * 64, "a", "scans/a.pdf", "pdf", 1)
+        catalog.stamp_added(["a" * 16])  # then the index commit failed: not marked indexed
+        failed = catalog.added_at("a" * 16)
+        assert catalog.added_watermark() == 0.0  # nothing indexed, nothing seen
+        catalog.stamp_added(["a" * 16])  # written again by the next add
+        again = catalog.added_at("a" * 16)
+        assert again > failed
+        catalog.set_state("a" * 16, "indexed")
+        assert catalog.added_watermark() == again
+        catalog.stamp_added(["a" * 16])  # re-indexed (production edit, reindex): kept
+        assert catalog.added_at("a" * 16) == again
+
+
 def catalog_added(home: Path, doc_id: str) -> float:
     with Catalog(home / "index" / "catalog.sqlite", readonly=True) as catalog:
         return catalog.added_at(doc_id)
