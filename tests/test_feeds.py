@@ -11,10 +11,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import feedparser
 import pytest
@@ -46,9 +49,31 @@ def doc_ids(home: Path) -> dict[str, str]:
         return {row["title"]: row["doc_id"] for row in catalog.documents()}
 
 
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def check_rfc4287(body: bytes) -> None:
+    """What RFC 4287 requires and feedparser forgives: one id, title and updated on the feed
+    and on each entry (RFC 3339 UTC times), an author, a self link, an alternate link per
+    entry, absolute IRIs."""
+    feed = ElementTree.fromstring(body)
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.find(f"{ATOM}author/{ATOM}name") is not None
+    assert [link.get("rel") for link in feed.findall(f"{ATOM}link")] == ["self", "alternate"]
+    for element in [feed, *feed.findall(f"{ATOM}entry")]:
+        for tag in ("id", "title", "updated"):
+            assert len(element.findall(f"{ATOM}{tag}")) == 1, (element.tag, tag)
+        assert urlsplit(element.findtext(f"{ATOM}id") or "").scheme == "http"
+        datetime.strptime(element.findtext(f"{ATOM}updated") or "", "%Y-%m-%dT%H:%M:%SZ")
+    for entry in feed.findall(f"{ATOM}entry"):
+        assert entry.find(f"{ATOM}link[@rel='alternate']") is not None
+        assert entry.find(f"{ATOM}content[@type='html']") is not None
+
+
 def parse_feed(response: Any) -> Any:
     assert response.status_code == 200, response.data[:300]
     assert response.mimetype == "application/atom+xml"
+    check_rfc4287(response.data)
     feed = feedparser.parse(response.data, sanitize_html=False)  # <mark> kept as sent
     assert not feed.bozo, feed.bozo_exception
     assert feed.version == "atom10"
@@ -168,6 +193,7 @@ def test_saved_searches_count_the_pages_each_add_brings(tmp_path: Path,
     assert archive(home, "alerts", "remove", "gates").returncode == 0
     assert listed() == {"sally-port": 1}
     assert app.get("/alerts/gates.atom").status_code == 404
+    assert app.get("/alerts/gates").status_code == 404
 
 
 def test_pages_are_stamped_in_the_order_they_are_committed(tmp_path: Path,
