@@ -134,10 +134,13 @@ def test_search_with_hits_facets_and_a_next_page(client, spec) -> None:  # type:
 
 def test_search_with_every_filter(client, spec) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/api/search?q=%22sally+port%22&production=ice-release-1"
-                          "&exemption=b6&redacted=yes&collapse=1")
+                          "&exemption=b6&redacted=yes&agency=ICE&year=2017"
+                          "&kind=printed-email&collapse=1")
     data = check(spec, "/api/search", response)
     assert [h["bates"] for h in data["hits"]] == ["DHS-000101"]
     assert data["hits"][0]["production_meta"]["interim"] is not None
+    assert (data["facets"]["agency"], data["facets"]["year"], data["facets"]["kind"]) == (
+        {"ICE": 1}, {"2017": 1}, {"printed-email": 1})
 
 
 def test_a_page_with_matches_and_duplicates(client, spec) -> None:  # type: ignore[no-untyped-def]

@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from archive import __version__
+from archive.foia.kinds import KINDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_KIND_HELP = ("email (a native message), printed-email (an email's header printed on the "
+              "page), scan (text by OCR), born-digital (the file's own text), load-file (a "
+              "page image a litigation load file lists)")
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str,
@@ -167,11 +171,18 @@ _RESULTS = {
         "total": {"type": "integer", "minimum": 0},
         "hits": {"type": "array", "items": _HIT},
         "facets": {"type": "object", "description": "the matching pages counted by "
-                   "production (slug), exemption (label) and redacted (yes/no)",
-                   "required": ["production", "exemption", "redacted"],
+                   "production (slug), exemption (label), redacted (yes/no), agency (the "
+                   "releasing agency's name), year (of the record's own date) and kind",
+                   "required": ["production", "exemption", "redacted", "agency", "year",
+                                "kind"],
                    "properties": {"production": _COUNTS, "exemption": _COUNTS,
                                   "redacted": {**_COUNTS, "propertyNames": {
-                                      "enum": ["yes", "no"]}}}},
+                                      "enum": ["yes", "no"]}},
+                                  "agency": _COUNTS,
+                                  "year": {**_COUNTS, "propertyNames": {
+                                      "pattern": "^[0-9]{4}$"}},
+                                  "kind": {**_COUNTS, "propertyNames": {"enum": list(KINDS)},
+                                           "description": _KIND_HELP}}},
         "next": {"type": ["string", "null"],
                  "description": "URL of the next page, same filters; null on the last page "
                  "that is served"},
@@ -209,6 +220,13 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                            "only pages labelled with this exemption: b6, b7c, (b)(7)(C)"),
                     _param("redacted", "query", {"type": "string", "enum": ["yes", "no"]},
                            "only pages with (yes) or without (no) redaction boxes"),
+                    _param("agency", "query", {"type": "string"},
+                           "only pages released by this agency (its name, as the agency "
+                           "facet gives it)"),
+                    _param("year", "query", {"type": "string", "pattern": "^[0-9]{4}$"},
+                           "only pages whose record is dated in this year"),
+                    _param("kind", "query", {"type": "string", "enum": list(KINDS)},
+                           "only pages of this kind: " + _KIND_HELP),
                     _param("collapse", "query", {"type": "integer", "enum": [0, 1],
                                                  "default": 0},
                            "1: near-duplicate pages (the same record in several releases) "
