@@ -25,6 +25,7 @@ from archive.config import Settings, load_settings
 from archive.foia import duplicates
 from archive.foia.compare import differing_words, normalise
 from archive.ingest.pipeline import add_production
+from archive.search.writer import reindex
 
 
 def _words(text: str) -> list[list[Any]]:
@@ -93,6 +94,23 @@ def test_short_pages_are_copies_but_lookalike_envelopes_are_not(settings: Settin
             assert records.duplicates(catalog, doc_id, 1) == []
 
 
+def test_reindex_links_the_short_copies_an_older_archive_left_out(settings: Settings,
+                                                                  tmp_path: Path) -> None:
+    for n, size in enumerate((11, 10)):
+        _short_pdf(tmp_path / f"r{n}" / "form.pdf", FORM, size)
+        add_production([tmp_path / f"r{n}"], settings, production=f"Release {n + 1}")
+    with Catalog(settings.catalog_path) as catalog:  # as the 500-character rule left them
+        catalog.db.execute("UPDATE page_signatures SET size = 0, signature = NULL")
+        catalog.db.execute("DELETE FROM page_bands")
+        catalog.db.execute("DELETE FROM page_duplicates")
+        first = str(catalog.documents()[0]["doc_id"])
+        assert records.duplicates(catalog, first, 1) == []
+    assert reindex(settings) == 2
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        assert [d["production"] for d in records.duplicates(catalog, first, 1)] == [
+            "Release 2"]
+
+
 def test_numbers_written_on_short_pages_must_agree() -> None:
     monday = ENVELOPE.format(date="2022/05/17", time="15:47:08")
     assert duplicates.numbers(monday) == {"2022/05/17", "15:47:08"}  # ids' digits left out
@@ -100,6 +118,21 @@ def test_numbers_written_on_short_pages_must_agree() -> None:
     assert not duplicates.numbers_agree(monday, ENVELOPE.format(date="2023/02/08",
                                                                 time="12:47:48"))
     assert duplicates.numbers_agree(monday, "no numbers here at all")  # all redacted
+
+
+def test_released_text_is_escaped_in_the_compare_view(client, web_home: Path) -> None:  # type: ignore[no-untyped-def]
+    with Catalog(web_home / "index" / "catalog.sqlite", readonly=True) as catalog:
+        ids = {row["title"]: row["doc_id"] for row in catalog.documents()}
+    hostile = next(doc_id for title, doc_id in ids.items()
+                   if title not in ("detainer-reports", "long-report"))
+    page = client.get(f"/doc/{hostile}/page/1/compare/{ids['detainer-reports']}/1")
+    assert page.status_code == 200
+    assert b"<script>alert" not in page.data and b"<img src=x" not in page.data
+    words = BeautifulSoup(page.data, "html.parser").select("#side-here .only-word")
+    assert "<script>alert(1)</script>" in " ".join(w.get_text() for w in words)
+    assert "not recorded as copies" in page.get_data(as_text=True)
+    missing = client.get(f"/doc/{hostile}/page/2/compare/{ids['detainer-reports']}/1")
+    assert missing.status_code == 404
 
 
 # --- a real page released twice -----------------------------------------------------------
