@@ -315,9 +315,10 @@ class Catalog:
     # near-duplicate pages (signatures from archive.foia.duplicates) ----------------------
 
     def signed_pages(self, doc_id: str) -> set[int]:
-        """Pages of a document whose near-duplicate signature is already stored."""
+        """Pages of a document whose near-duplicate signature is already stored; those
+        recorded as too short to compare are signed again (the rule may have changed)."""
         return {r[0] for r in self.db.execute(
-            "SELECT page_no FROM page_signatures WHERE doc_id = ?", (doc_id,))}
+            "SELECT page_no FROM page_signatures WHERE doc_id = ? AND size > 0", (doc_id,))}
 
     def duplicate_candidates(self, bands: list[int],
                              doc_id: str) -> list[tuple[str, int, int, bytes]]:

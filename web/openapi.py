@@ -5,14 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from archive import __version__
+from archive.foia.kinds import KINDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_KIND_HELP = ("email (a native message), printed-email (an email's header printed on the "
+              "page), scan (text by OCR), born-digital (the file's own text), load-file (a "
+              "page image a litigation load file lists)")
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str,
            required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": where, "required": required, "schema": schema,
             "description": description}
+
+
+def _page_params(doc_id: str, page: str, which: str) -> list[dict[str, Any]]:
+    """The path parameters naming a page: its document id and 1-based page number."""
+    return [_param(doc_id, "path", {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+                   f"document id of {which}", required=True),
+            _param(page, "path", {"type": "integer", "minimum": 1},
+                   f"1-based page number of {which}", required=True)]
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -112,6 +124,44 @@ _PAGE = {
     },
 }
 
+_SIDE = {
+    "type": "object",
+    "required": ["doc_id", "page", "pages", "title", "production", "released", "width",
+                 "height", "unit", "redactions", "url", "image"],
+    "properties": {
+        "doc_id": {"type": "string"},
+        "page": {"type": "integer", "minimum": 1},
+        "pages": {"type": "integer", "minimum": 1},
+        "title": {"type": "string"},
+        "production": {"type": ["string", "null"], "description": "its earliest release's name"},
+        "released": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
+        "width": {"type": "number"},
+        "height": {"type": "number"},
+        "unit": {"type": "string", "const": "pt"},
+        "redactions": _PAGE_REDACTIONS,
+        "url": {"type": "string"},
+        "image": {"type": "string"},
+    },
+}
+_COMPARE = {
+    "type": "object",
+    "required": ["only_here", "only_there", "exemptions_here", "exemptions_there", "copies",
+                 "here", "there"],
+    "properties": {
+        "only_here": {"type": "array", "items": _WORD, "description": "the words of this page "
+                      "the other does not show (withheld there, or read differently), with "
+                      "their boxes on this page"},
+        "only_there": {"type": "array", "items": _WORD,
+                       "description": "the words of the other page this one does not show"},
+        "exemptions_here": _FOIA["exemptions"],
+        "exemptions_there": _FOIA["exemptions"],
+        "copies": {"type": "boolean", "description": "whether the pages are recorded as "
+                   "near-duplicates (the same record)"},
+        "here": _SIDE,
+        "there": _SIDE,
+    },
+}
+
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 _RESULTS = {
     "type": "object",
@@ -121,11 +171,18 @@ _RESULTS = {
         "total": {"type": "integer", "minimum": 0},
         "hits": {"type": "array", "items": _HIT},
         "facets": {"type": "object", "description": "the matching pages counted by "
-                   "production (slug), exemption (label) and redacted (yes/no)",
-                   "required": ["production", "exemption", "redacted"],
+                   "production (slug), exemption (label), redacted (yes/no), agency (the "
+                   "releasing agency's name), year (of the record's own date) and kind",
+                   "required": ["production", "exemption", "redacted", "agency", "year",
+                                "kind"],
                    "properties": {"production": _COUNTS, "exemption": _COUNTS,
                                   "redacted": {**_COUNTS, "propertyNames": {
-                                      "enum": ["yes", "no"]}}}},
+                                      "enum": ["yes", "no"]}},
+                                  "agency": _COUNTS,
+                                  "year": {**_COUNTS, "propertyNames": {
+                                      "pattern": "^[0-9]{4}$"}},
+                                  "kind": {**_COUNTS, "propertyNames": {"enum": list(KINDS)},
+                                           "description": _KIND_HELP}}},
         "next": {"type": ["string", "null"],
                  "description": "URL of the next page, same filters; null on the last page "
                  "that is served"},
@@ -187,6 +244,13 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                            "only pages labelled with this exemption: b6, b7c, (b)(7)(C)"),
                     _param("redacted", "query", {"type": "string", "enum": ["yes", "no"]},
                            "only pages with (yes) or without (no) redaction boxes"),
+                    _param("agency", "query", {"type": "string"},
+                           "only pages released by this agency (its name, as the agency "
+                           "facet gives it)"),
+                    _param("year", "query", {"type": "string", "pattern": "^[0-9]{4}$"},
+                           "only pages whose record is dated in this year"),
+                    _param("kind", "query", {"type": "string", "enum": list(KINDS)},
+                           "only pages of this kind: " + _KIND_HELP),
                     _param("collapse", "query", {"type": "integer", "enum": [0, 1],
                                                  "default": 0},
                            "1: near-duplicate pages (the same record in several releases) "
@@ -209,15 +273,20 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                     "default": _OTHER_ERROR,
                 },
             }},
+            "/api/doc/{doc_id}/page/{page}/compare/{other_doc_id}/{other_page}": {"get": {
+                "summary": "Two releases of a page compared: the words only each shows",
+                "parameters": [*_page_params("doc_id", "page", "this page"),
+                               *_page_params("other_doc_id", "other_page",
+                                             "the other release's page")],
+                "responses": {
+                    "200": _json(_COMPARE, "the comparison"),
+                    "404": _json(_ERROR, "no such document or page"),
+                    "default": _OTHER_ERROR,
+                },
+            }},
             "/api/doc/{doc_id}/page/{page}": {"get": {
                 "summary": "One page: text, word boxes, and with q the matched words' boxes",
-                "parameters": [
-                    _param("doc_id", "path", {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-                           "document id", required=True),
-                    _param("page", "path", {"type": "integer", "minimum": 1},
-                           "1-based page number", required=True),
-                    q,
-                ],
+                "parameters": [*_page_params("doc_id", "page", "the page"), q],
                 "responses": {
                     "200": _json(_PAGE, "the page"),
                     "400": _json(_ERROR, "the query cannot be parsed"),

@@ -17,15 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import fields, index
-from whoosh.analysis import CharsetFilter, LowercaseFilter, StemFilter, Token, Tokenizer
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StripFilter,
+    Token,
+    Tokenizer,
+)
 from whoosh.index import LockError
 from whoosh.support.charset import accent_map
 from whoosh.writing import IndexWriter
 
 from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
+from archive.foia import kinds
 
-SCHEMA_VERSION = 3  # 2: foia, dup_group, release_order; 3: added
+SCHEMA_VERSION = 4  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
+# of page; 4: added (when the page entered the index: feeds, alerts)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -151,8 +161,11 @@ def make_schema() -> fields.Schema:
         production_id=fields.KEYWORD(commas=True, stored=True, sortable=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
         text_source=fields.ID(stored=True),
-        kind=fields.ID(stored=True),
+        kind=fields.ID(stored=True, sortable=True),  # archive.foia.kinds: email, scan, ...
         agency=fields.TEXT(analyzer=analyzer, stored=True),
+        # the releasing agencies' names whole, one a line (facet; `agency_name:"ICE"`)
+        agency_name=fields.KEYWORD(analyzer=RegexTokenizer(r"[^\n]+") | StripFilter()),
+        year=fields.ID(sortable=True),  # of the record's own date (facet; `year:2017`)
         released=fields.DATETIME(stored=True, sortable=True),
         date=fields.DATETIME(stored=True, sortable=True),
         sender=fields.TEXT(analyzer=analyzer),
@@ -278,8 +291,9 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "production_id": ",".join(p["slug"] for p in productions),
         "text": normalize_text(page["text"]),
         "text_source": page["text_source"],
-        "kind": doc["kind"],
+        "kind": kinds.page_kind(doc["kind"], page["text_source"], notes),
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
+        "agency_name": "\n".join(dict.fromkeys(agency_names(productions))),
         "sender": email.get("from") or "",
         "recipients": email.get("to") or "",
         "cc": email.get("cc") or "",
@@ -298,6 +312,7 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     record_date = _date(notes.get("record_date"))
     if record_date:
         out["date"] = record_date
+        out["year"] = f"{record_date.year:04d}"
     return out
 
 
@@ -310,6 +325,13 @@ def added_key(seconds: float | None) -> int:
 def added_seconds(key: int | None) -> float:
     """The `added` field back in seconds since the epoch."""
     return int(key or 0) / 1_000_000
+
+
+def agency_names(productions: list[dict[str, Any]]) -> list[str]:
+    """The agencies that released a document, as the `agency_name` field holds them: each
+    name on one line, without double quotes (a filter quotes it)."""
+    return [" ".join(str(p["agency"]).replace('"', "").split())
+            for p in productions if p.get("agency") and str(p["agency"]).strip()]
 
 
 def normalize_text(text: str) -> str:

@@ -390,7 +390,8 @@ def _text(word: bytes | str) -> str:
     return word.decode("utf-8") if isinstance(word, bytes) else str(word)
 
 
-_FACETS = {"production": "production_id", "exemption": "exemption", "redacted": "redacted"}
+_FACETS = {"production": "production_id", "exemption": "exemption", "redacted": "redacted",
+           "agency": "agency_name", "year": "year", "kind": "kind"}
 
 
 def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None:

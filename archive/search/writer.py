@@ -61,8 +61,9 @@ def sign_pages(catalog: Catalog, doc_id: str) -> int:
             continue
         sig = duplicates.signature(grams)
         bands = duplicates.bands(sig)
-        matches = duplicates.matches(sig, len(grams),
-                                     catalog.duplicate_candidates(bands, doc_id))
+        candidates = catalog.duplicate_candidates(bands, doc_id)
+        matches = _same_numbers(catalog, page["text"], len(grams), candidates,
+                                duplicates.matches(sig, len(grams), candidates))
         notes = None
         if matches:
             notes = json.loads(page["annotations"] or "{}")
@@ -71,6 +72,22 @@ def sign_pages(catalog: Catalog, doc_id: str) -> int:
                                matches, notes)
         found += len(matches)
     return found
+
+
+def _same_numbers(catalog: Catalog, text: str, size: int,
+                  candidates: list[tuple[str, int, int, bytes]],
+                  matches: list[tuple[str, int, float]]) -> list[tuple[str, int, float]]:
+    """The matches, less the pairs with a short page whose numbers differ (the envelopes of
+    two messages between the same people: `duplicates.numbers_agree`)."""
+    sizes = {(c[0], c[1]): c[2] for c in candidates}
+    kept = []
+    for other_doc, other_page, score in matches:
+        if duplicates.is_short(min(size, sizes[(other_doc, other_page)])):
+            other = catalog.page(other_doc, other_page)
+            if other is None or not duplicates.numbers_agree(text, other["text"] or ""):
+                continue
+        kept.append((other_doc, other_page, score))
+    return kept
 
 
 def _group(catalog: Catalog, doc_id: str, page_no: int) -> str:
