@@ -90,6 +90,8 @@ def test_an_export_keeps_the_filters_and_its_bound(settings: Settings) -> None:
     narrowed = read_csv(client(settings).get(f"/search.csv?q={QUERY}&production=release-two")
                         .data)
     assert {r["production"] for r in narrowed} == {"Release two"} and len(narrowed) == 40
+    by_agency = read_csv(client(settings).get(f"/search.csv?q={QUERY}&agency=ICE").data)
+    assert {r["agency"] for r in by_agency} == {"ICE"} and len(by_agency) == 300
     bounded = client(settings, export_max_rows=100).get(f"/search.csv?q={QUERY}")
     assert len(read_csv(bounded.data)) == 100
     assert bounded.headers["X-Archive-Total"] == "340"
