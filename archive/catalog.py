@@ -82,6 +82,20 @@ CREATE TABLE IF NOT EXISTS page_duplicates (
     PRIMARY KEY (doc_id, page_no, other_doc_id, other_page_no)
 );
 CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent_doc_id);
+-- when each document's pages first went into the index (feeds and alerts: "newest first",
+-- "new since"); stamped inside the write lock, so stamps grow in the order of commits
+CREATE TABLE IF NOT EXISTS documents_added (
+    doc_id TEXT PRIMARY KEY,
+    added REAL NOT NULL
+);
+-- saved searches (`archive alerts`): pages added after `seen` are new
+CREATE TABLE IF NOT EXISTS alerts (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    email TEXT,
+    created REAL NOT NULL,
+    seen REAL NOT NULL
+);
 """
 
 PAGE_COLUMNS = (
@@ -348,6 +362,83 @@ class Catalog:
         return [(r[0], int(r[1])) for r in self.db.execute(
             """SELECT other_doc_id, other_page_no FROM page_duplicates
                WHERE doc_id = ? AND page_no = ?""", (doc_id, page_no))]
+
+    # when pages were added (feeds, alerts) ----------------------------------------------
+
+    def stamp_added(self, doc_ids: list[str]) -> None:
+        """Record now as the time these documents' pages enter the index, unless they are
+        in it already (marked indexed: their stamp is kept; one indexed before stamps
+        existed gets the time it was added).
+
+        Call it inside the write lock, before the index commit: each stamp is later than
+        every earlier one, so a page committed later never carries an older stamp (a
+        document whose commit failed is stamped again when it is written again).
+        """
+        latest = self.db.execute("SELECT MAX(added) FROM documents_added").fetchone()[0]
+        stamp = max(time.time(), float(latest or 0) + 0.001)
+        for doc_id in doc_ids:
+            self.db.execute(
+                """INSERT INTO documents_added (doc_id, added)
+                   SELECT doc_id, CASE WHEN state = 'indexed' THEN added ELSE ? END
+                   FROM documents WHERE doc_id = ?
+                   ON CONFLICT (doc_id) DO UPDATE SET added = excluded.added
+                   WHERE (SELECT state FROM documents
+                          WHERE doc_id = excluded.doc_id) != 'indexed'""",
+                (stamp, doc_id))
+
+    def added_at(self, doc_id: str) -> float:
+        """When a document's pages entered the index (its stamp, else when it was added)."""
+        row = self.db.execute(
+            """SELECT COALESCE(a.added, d.added) FROM documents d
+               LEFT JOIN documents_added a ON a.doc_id = d.doc_id WHERE d.doc_id = ?""",
+            (doc_id,)).fetchone()
+        return float(row[0]) if row is not None else 0.0
+
+    def added_watermark(self) -> float:
+        """The latest stamp of a document marked indexed: every page stamped up to it is
+        in the index (documents are marked indexed only after their commit)."""
+        row = self.db.execute(
+            """SELECT MAX(COALESCE(a.added, d.added)) FROM documents d
+               LEFT JOIN documents_added a ON a.doc_id = d.doc_id
+               WHERE d.state = 'indexed'""").fetchone()
+        return float(row[0] or 0.0)
+
+    # saved searches (archive.alerts) ----------------------------------------------------
+
+    def add_alert(self, name: str, query: str, email: str | None, seen: float) -> bool:
+        """Save a search; False if one of that name exists (it is left unchanged)."""
+        cur = self.db.execute(
+            """INSERT INTO alerts (name, query, email, created, seen) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT DO NOTHING""", (name, query, email, time.time(), seen))
+        return cur.rowcount > 0
+
+    def alerts(self) -> list[sqlite3.Row]:
+        """Every saved search, by name (none in a catalog made before they existed)."""
+        if not self._has_table("alerts"):
+            return []
+        return list(self.db.execute("SELECT * FROM alerts ORDER BY name"))
+
+    def alert(self, name: str) -> sqlite3.Row | None:
+        """One saved search by name."""
+        if not self._has_table("alerts"):
+            return None
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM alerts WHERE name = ?", (name,)).fetchone()
+        return row
+
+    def remove_alert(self, name: str) -> bool:
+        """Forget a saved search; False if there was none of that name."""
+        return self.db.execute("DELETE FROM alerts WHERE name = ?", (name,)).rowcount > 0
+
+    def set_alert_seen(self, name: str, seen: float) -> None:
+        """Pages added up to `seen` are no longer new for this saved search."""
+        self.db.execute("UPDATE alerts SET seen = ? WHERE name = ?", (seen, name))
+
+    def _has_table(self, name: str) -> bool:
+        """Whether the catalog has a table (a read-only catalog made by an older version
+        may lack the newer ones)."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (name,)).fetchone() is not None
 
     def stats(self) -> dict[str, int]:
         """The `stats --json` contract: counts of indexed material."""

@@ -129,3 +129,13 @@ class BrokerUnavailableError(ArchiveError):
 
 class WorkerRefusedError(ArchiveError):
     """A page worker whose tesseract, languages or archive version differ from the archive's."""
+
+
+class AlertError(ArchiveError):
+    """A saved search (`archive alerts`) named wrongly, or named twice."""
+
+    exit_code = ExitCode.usage
+
+
+class MailError(ArchiveError):
+    """A digest that could not be mailed (ARCHIVE_SMTP_URL unset, wrong, or refused)."""

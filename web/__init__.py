@@ -22,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Raises:
         SettingError: ARCHIVE_BASE_URL is not an http(s) address.
     """
-    from web import api, compare, db, documents, errors, headers, links, search
+    from web import api, compare, db, documents, errors, exports, feeds, headers, links, search
 
     app = Flask(__name__)
     config = dict(test_config or {})
@@ -54,4 +54,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(compare.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(exports.bp)
     return app

@@ -193,6 +193,30 @@ _RESULTS = {
                    "left out; total and facets count the pages shown"},
     },
 }
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+EXPORT_ROW = {
+    "type": "object",
+    "description": "one matching page (a line of format=jsonl; a row of /search.csv)",
+    "required": ["doc_id", "page", "title", "production", "agency", "released", "record_date",
+                 "bates", "exemptions", "redacted", "text_source", "score", "url", "citation",
+                 "excerpt"],
+    "properties": {
+        "doc_id": {"type": "string"}, "page": {"type": "integer", "minimum": 1},
+        "title": {"type": "string"},
+        "production": {"type": "string", "description": "production names, '; '-separated"},
+        "agency": {**_TEXT_OR_NULL, "description": "of the earliest release"},
+        "released": {**_TEXT_OR_NULL, "description": "YYYY-MM-DD, the earliest release"},
+        "record_date": {**_TEXT_OR_NULL, "description": "YYYY-MM-DD"},
+        "bates": _TEXT_OR_NULL,
+        "exemptions": {"type": "array", "items": {"type": "string"}},
+        "redacted": {"type": "string", "enum": ["yes", "no"]},
+        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "score": {"type": "number"},
+        "url": {"type": "string", "description": "the page's permalink (absolute)"},
+        "citation": {"type": "string", "description": "the page's citation line"},
+        "excerpt": {"type": "string", "description": "plain text, no markup"},
+    },
+}
 _OTHER_ERROR = _json(_ERROR, "another error, in the same shape: 500 unexpected (logged), "
                      "503 the archive needs attention")
 
@@ -231,9 +255,17 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                                                  "default": 0},
                            "1: near-duplicate pages (the same record in several releases) "
                            "once, as their earliest release"),
+                    _param("format", "query", {"type": "string", "enum": ["json", "jsonl"],
+                                               "default": "json"},
+                           "jsonl: every matching page (up to ARCHIVE_EXPORT_MAX_ROWS, "
+                           "header X-Archive-Total: how many match), one ExportRow a line, "
+                           "streamed; page and collapse do not apply"),
                 ],
                 "responses": {
-                    "200": _json(_RESULTS, "hits"),
+                    "200": {"description": "hits; with format=jsonl, export rows",
+                            "content": {"application/json": {"schema": _RESULTS},
+                                        "application/x-ndjson": {"schema": {
+                                            "$ref": "#/components/schemas/ExportRow"}}}},
                     "400": _json(_ERROR, "the query cannot be parsed or is over a limit"),
                     "503": _json(_ERROR, "the search ran past its time limit "
                                  "(ARCHIVE_SEARCH_DEADLINE), or the index needs `archive "
@@ -263,7 +295,7 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                 },
             }},
         },
-        "components": {"schemas": {"Error": {
+        "components": {"schemas": {"ExportRow": EXPORT_ROW, "Error": {
             "type": "object", "required": ["error", "status", "message"],
             "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
                            "message": {"type": "string",

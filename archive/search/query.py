@@ -278,16 +278,11 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
         SearchTimeoutError: the search ran past `settings.search_deadline`.
     """
     deadline = bounds.Deadline(settings.search_deadline)
-    parsed = parse(text, settings, searcher, deadline=deadline)
-    deadline.check()
     if searcher is None:
+        parse(text, settings, deadline=deadline)  # a malformed query is refused all the same
         return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen,
                              folded=0 if collapse else None)
-    bates_key = rewrites.bates_key(text)
-    if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
-        parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
-    sequences = _marked(parsed, searcher)
-    matcher_query = bounds.watch(collectors.exact_phrases(parsed), deadline)
+    matcher_query, sequences = prepare(searcher, text, settings, deadline)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
         if production:
@@ -300,6 +295,25 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     counts = {name: dict(counter) for name, counter in collector.counts.items()}
     return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
                          pagelen=pagelen, facets=counts)
+
+
+def prepare(searcher: Searcher, text: str, settings: Settings,
+            deadline: bounds.Deadline) -> tuple[query.Query, list[list[str]]]:
+    """A query string as run on the index, and what its excerpts mark: parsed and expanded
+    within its bounds, a Bates number typed alone boosted, phrases matched exactly, the
+    deadline watched. Every search of the reading room and the CLI (results, feeds,
+    exports, alerts) is built here.
+
+    Raises:
+        QueryError: the query is malformed or over a limit.
+        SearchTimeoutError: the deadline passed while expanding.
+    """
+    parsed = parse(text, settings, searcher, deadline=deadline)
+    deadline.check()
+    bates_key = rewrites.bates_key(text)
+    if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
+        parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
+    return bounds.watch(collectors.exact_phrases(parsed), deadline), _marked(parsed, searcher)
 
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
@@ -397,13 +411,17 @@ def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None
 
 
 def _hit(h: Any, sequences: list[list[str]]) -> Hit:
-    fields = h.fields()
+    return hit_of(h.fields(), float(h.score or 0.0), sequences)
+
+
+def hit_of(fields: dict[str, Any], score: float, sequences: list[list[str]]) -> Hit:
+    """A hit from a page's stored fields, its score and what its excerpt marks."""
     text = fields.get("text", "")
     excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
     return Hit(
         doc_id=fields["doc_id"], page=int(fields["page"]), title=fields.get("title", ""),
         production=fields.get("production", ""), excerpt=excerpt,
-        text_source=fields.get("text_source", "none"), score=float(h.score or 0.0),
+        text_source=fields.get("text_source", "none"), score=score,
         extra={"production_ids": fields.get("production_id", "").split(","),
                **(fields.get("foia") or records.page_record([], {}))},
     )
