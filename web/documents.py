@@ -29,7 +29,7 @@ from web import foia, pageimages
 from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
 from web.present import trusted_marks
-from web.records import PageRecord, load_document, load_page, valid_doc_id
+from web.records import PageRecord, load_document, load_page, valid_doc_id, withdrawal
 
 bp = Blueprint("documents", __name__)
 
@@ -133,6 +133,7 @@ def cite(record: PageRecord) -> str:
 def _page_image(doc_id: str, page_no: int, width: int) -> Response:
     if not valid_doc_id(doc_id):
         raise NotFoundError("There is no document with that id in the archive.")
+    withdrawal(doc_id, page_no)  # before the cache and the 304: withdrawn at once
     settings = get_settings()
     tag = pageimages.etag(doc_id, page_no, width)
     if request.if_none_match.contains(tag):  # the image never changes: no need to open it
@@ -173,6 +174,7 @@ def page_thumb(doc_id: str, page_no: int) -> Response:
 def original(doc_id: str) -> Response:
     """The original file as released, byte for byte."""
     doc = load_document(doc_id)
+    withdrawal(doc_id, any_page=True)  # the original holds the withdrawn page too
     path = pageimages.original_path(get_settings(), doc)
     if doc["kind"] == "loadfile":  # page images a load file binds: served as one PDF
         path = storage.readable_path(get_settings(), doc)[0]
@@ -187,6 +189,7 @@ def native(doc_id: str) -> Response:
     """The native file a load file gives beside a document's page images (a spreadsheet,
     an email), as released, for download."""
     doc = load_document(doc_id)
+    withdrawal(doc_id, any_page=True)
     settings = get_settings()
     named = doc["meta"].get("native")
     path = (settings.home / str(named)).resolve() if isinstance(named, str) and named else None

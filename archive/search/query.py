@@ -20,6 +20,7 @@ from whoosh.searching import Searcher
 from archive import records
 from archive.catalog import Catalog
 from archive.config import Settings
+from archive.editing import withdrawals
 from archive.errors import IndexLostError, QueryError
 from archive.models import Hit, SearchResults
 from archive.search import bounds, collectors, excerpts, rewrites
@@ -287,7 +288,7 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
     sequences = _marked(parsed, searcher)
-    matcher_query = bounds.watch(collectors.exact_phrases(parsed), deadline)
+    matcher_query = public(bounds.watch(collectors.exact_phrases(parsed), deadline), settings)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
         if production:
@@ -300,6 +301,26 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     counts = {name: dict(counter) for name, counter in collector.counts.items()}
     return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
                          pagelen=pagelen, facets=counts)
+
+
+def withdrawn_query(settings: Settings) -> query.Query | None:
+    """The pages withdrawn from public view (whole documents and single pages), or None.
+
+    Read from the catalog at every search, so a withdrawal hides its pages at once, from
+    every route that searches (results, the API, feeds, exports), without a reindex.
+    """
+    if not settings.catalog_path.exists():
+        return None
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        docs, pages = withdrawals.hidden_keys(catalog)
+    terms = [query.Term("doc_id", d) for d in docs] + [query.Term("id", k) for k in pages]
+    return query.Or(terms) if terms else None
+
+
+def public(q: query.Query, settings: Settings) -> query.Query:
+    """`q` without the pages withdrawn from public view."""
+    hidden = withdrawn_query(settings)
+    return q if hidden is None else query.AndNot(q, hidden)
 
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
@@ -379,15 +400,17 @@ def _text(word: bytes | str) -> str:
 _FACETS = {"production": "production_id", "exemption": "exemption", "redacted": "redacted"}
 
 
-def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None:
+def bates_lookup(searcher: Searcher | None, text: str,
+                 settings: Settings | None = None) -> tuple[str, int] | None:
     """The page stamped with the Bates number that is the whole query, as (doc_id, page);
-    None when the query is not a Bates number or no page carries it. For the reading
-    room's jump-to-page.
+    None when the query is not a Bates number or no page carries it (or, given the
+    settings, it is withdrawn). For the reading room's jump-to-page.
     """
     key = rewrites.bates_key(text)
     if searcher is None or key is None:
         return None
-    found = searcher.search(query.Term("bates", key), limit=1,
+    stamped: query.Query = query.Term("bates", key)
+    found = searcher.search(stamped if settings is None else public(stamped, settings), limit=1,
                             sortedby=sorting.FieldFacet("release_order"))
     if found.is_empty():
         return None
@@ -425,7 +448,8 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
     parsed = parse(text, settings, searcher, deadline=deadline)
     if searcher is None:
         return []
-    found = searcher.search(bounds.watch(parsed, deadline), filter=query.Term("doc_id", doc_id),
+    found = searcher.search(public(bounds.watch(parsed, deadline), settings),
+                            filter=query.Term("doc_id", doc_id),
                             limit=None)
     pages = searcher.reader().column_reader("page")
     return sorted(int(pages[docnum]) for docnum in found.docs())
