@@ -419,6 +419,11 @@ class Catalog:
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         return name in self._tables
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits a change."""
+        version: int = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
     def add_user(self, name: str, role: str, password_hash: str) -> bool:
         """Record a new user; False if the name is taken."""
         cur = self.db.execute(

@@ -200,3 +200,22 @@ def server_process(command: list[str], port: int) -> Iterator[subprocess.Popen[s
     finally:
         server.terminate()
         server.communicate(timeout=60)
+
+
+# --- Debian's chromium through Playwright (never a downloaded browser) ----------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless chromium, once per session (browser tests skip when it is absent)."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

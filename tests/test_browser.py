@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HOSTILE_LINES, HOSTILE_NAME, REPO, has_tesseract, write_text_pdf
+from conftest import CHROMIUM, HOSTILE_LINES, HOSTILE_NAME, REPO, has_tesseract, write_text_pdf
 
 from archive.catalog import Catalog
 from archive.config import load_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.ocr]  # the demo scan is OCR'd for real
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = REPO / "tests" / "artifacts"
 SCAN = REPO / "scans" / "reconstructed-ice-email"
 
@@ -71,15 +68,6 @@ def base_url(browser_home: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     server.task_dispatcher.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -198,7 +198,12 @@ def init_app(app: Flask) -> None:
     """Secret key, session cookie settings, CSRF checks, the user in every template."""
     settings = app.config["ARCHIVE_SETTINGS"]
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key(settings.index_dir)
+        try:
+            app.config["SECRET_KEY"] = secret_key(settings.index_dir)
+        except OSError as exc:  # a reading room over a read-only archive: no sign-in kept
+            app.logger.warning("cannot keep the session key in %s (%s); sessions end when "
+                               "this server stops", settings.index_dir, exc.strerror or exc)
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -132,7 +132,10 @@ def page_arg(values: Any) -> int | None:
     return page
 
 
-def _back(doc_id: str, page: int | None) -> Response:
+def _change(doc_id: str, change: Any) -> Response:
+    """Withdraw or restore (`change`) what the form names, then go back to it."""
+    page = page_arg(request.form)
+    change(get_settings(), require("editor"), doc_id, page, request.form.get("reason", ""))
     target = (url_for("documents.page", doc_id=doc_id, page_no=page) if page
               else url_for("documents.document", doc_id=doc_id))
     return redirect(target, code=303)
@@ -141,19 +144,13 @@ def _back(doc_id: str, page: int | None) -> Response:
 @bp.post("/doc/<doc_id>/withdraw")
 def withdraw(doc_id: str) -> Response:
     """Withdraw the document, or the page given, from public view, with a reason."""
-    page = page_arg(request.form)
-    withdrawals.withdraw(get_settings(), require("editor"), doc_id, page,
-                         request.form.get("reason", ""))
-    return _back(doc_id, page)
+    return _change(doc_id, withdrawals.withdraw)
 
 
 @bp.post("/doc/<doc_id>/restore")
 def restore(doc_id: str) -> Response:
     """Put a withdrawn document, or page, back in public view."""
-    page = page_arg(request.form)
-    withdrawals.restore(get_settings(), require("editor"), doc_id, page,
-                        request.form.get("reason", ""))
-    return _back(doc_id, page)
+    return _change(doc_id, withdrawals.restore)
 
 
 @bp.get("/admin/audit")

@@ -3,7 +3,9 @@ limit on failed sign-ins per name and address, and the audit log's writer."""
 
 from __future__ import annotations
 
+import getpass
 import hashlib
+import os
 import re
 import secrets
 import time
@@ -62,7 +64,7 @@ def add_user(settings: Settings, name: str, role: str = "editor") -> str:
     with Catalog(settings.catalog_path) as catalog:
         if not catalog.add_user(name, role, generate_password_hash(password, method="scrypt")):
             raise UserError(f"there is already a user called {name}; choose another name")
-        catalog.audit("command line", "user.add", name, {"role": role})
+        catalog.audit(command_line_user(), "user.add", name, {"role": role})
     return password
 
 
@@ -78,8 +80,17 @@ def issue_token(settings: Settings, name: str) -> str:
             raise UserError(f"there is no user called {name}; add one with "
                             f"`archive users add {name}`")
         catalog.add_token(token_hash(token), name)
-        catalog.audit("command line", "token.add", name)
+        catalog.audit(command_line_user(), "token.add", name)
     return token
+
+
+def command_line_user() -> str:
+    """Who ran an `archive` command, for the audit log: `command line (login name)`."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        login = str(os.getuid())
+    return f"command line ({login})"
 
 
 def token_hash(token: str) -> str:
