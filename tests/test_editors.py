@@ -183,6 +183,13 @@ def test_sign_in_needs_the_csrf_token_and_sets_a_lax_httponly_cookie(app, users)
     cookie = ok.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     assert "Upload" in client.get("/").text
+    other = app.test_client()
+    token = csrf_of(other.get("/login").text)
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        away = other.post("/login", data={"name": "ed", "password": users["editor"],
+                                          "csrf_token": token, "next": target})
+        assert away.headers["Location"] == "/", target  # never off the site
+        token = csrf_of(other.get("/login").text)
 
 
 def test_the_cookie_is_secure_over_https(home, users) -> None:  # type: ignore[no-untyped-def]
@@ -263,6 +270,29 @@ def test_api_upload_answers_202_and_the_job_ends_with_the_add_report(app, home, 
     assert hits[0]["production_meta"]["agency"] == "FBI"
     assert (home.scans_dir / "api-release" / "etc_bgolf_b.pdf").is_file()
     assert not (home.index_dir / "uploads" / url.rsplit("/", 1)[1]).exists()
+
+
+def test_an_upload_waits_for_the_write_lock_then_runs(app, home, users, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from archive.ingest.locking import write_lock
+
+    client = app.test_client()
+    pdf = write_text_pdf(tmp_path / "lima.pdf", [["november oscar papa"]])
+    with write_lock(home):  # an `archive add` is running
+        response = client.post("/api/productions", headers=bearer(users["editor_token"]),
+                               content_type="multipart/form-data", data={
+                                   "production": "Locked", "files": [(pdf.open("rb"), "l.pdf")]})
+        url = response.json["url"]
+        deadline = time.monotonic() + WAIT
+        seen = []
+        while time.monotonic() < deadline and (not seen or seen[-1] != "queued"
+                                               or len(seen) < 3):
+            seen.append(client.get(url, headers=bearer(users["editor_token"])).json["status"])
+            time.sleep(0.2)
+        assert seen[-1] == "queued" and "done" not in seen
+        assert client.get("/api/search?q=november").json["total"] == 0
+    job = wait_for_job(client, url, bearer(users["editor_token"]))
+    assert job["status"] == "done" and job["report"]["added"] == ["l.pdf"]
+    assert client.get("/api/search?q=november").json["total"] == 1
 
 
 def test_a_hostile_zip_is_refused_by_the_add_and_reported(app, users, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -351,9 +381,14 @@ def test_a_withdrawn_page_is_gone_for_the_public_and_back_when_restored(app, use
     assert gone["reason"].startswith("personal")
     assert public.get(f"/doc/{doc_id}/page/1").status_code == 200
     assert "withdrawn" in public.get(f"/doc/{doc_id}").text
+    assert f"/doc/{doc_id}/page/2/thumb" not in public.get(f"/doc/{doc_id}").text
     sign_in(editor, "ed", users["editor"])
     seen = editor.get(f"/doc/{doc_id}/page/2")
     assert seen.status_code == 200 and "Restore this page" in seen.text
+    assert seen.headers["Cache-Control"] == "private, no-store"  # never in a shared cache
+    with editor.get(f"/doc/{doc_id}/page/2/image") as image:
+        assert image.status_code == 200
+        assert image.headers["Cache-Control"] == "private, no-store"
     back = editor.post(f"/api/doc/{doc_id}/restore", headers=bearer(users["editor_token"]),
                        json={"page": 2})
     assert check(public, "/api/doc/{doc_id}/restore", "post", back)["restored"] is True

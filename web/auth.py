@@ -153,7 +153,7 @@ def _safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site only."""
     parts = urlsplit(target or "")
     if not target or parts.scheme or parts.netloc or not target.startswith("/") \
-            or target.startswith("//"):
+            or target.startswith("//") or "\\" in target:  # browsers read /\ as //
         return url_for("search.home")
     return target
 
@@ -194,6 +194,14 @@ def logout() -> str | Response:
     return render_template("logout.html")
 
 
+def _private_for_editors(response: Response) -> Response:
+    """Pages made for a signed-in user (forms with their CSRF token, withdrawn material)
+    are never kept by a shared cache."""
+    if g.get("user") is not None and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Secret key, session cookie settings, CSRF checks, the user in every template."""
     settings = app.config["ARCHIVE_SETTINGS"]
@@ -216,6 +224,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     app.before_request(_protect)
+    app.after_request(_private_for_editors)
     app.context_processor(lambda: {"current_user": _template_user()})
     app.register_blueprint(bp)
 

@@ -77,6 +77,16 @@ def withdrawal(doc_id: str, page: int | None = None, *,
     return found
 
 
+def hidden_from_public() -> tuple[set[str], set[tuple[str, int]]]:
+    """The withdrawn documents and pages this request may not link to: none for editors."""
+    catalog = get_catalog()
+    if catalog is None or is_editor():
+        return set(), set()
+    rows = catalog.withdrawals()
+    return ({r["doc_id"] for r in rows if not r["page_no"]},
+            {(r["doc_id"], int(r["page_no"])) for r in rows if r["page_no"]})
+
+
 def load_document(doc_id: str) -> dict[str, Any]:
     """A readable document's row (meta decoded), its productions and its withdrawals.
 
