@@ -441,3 +441,18 @@ def test_every_write_is_in_the_audit_log_which_only_admins_read(app, users) -> N
     assert "audited reason" in log.text and f"page 1 of document {doc_id}" in log.text
     for action in ("user.add", "token.add", "sign-in", "withdraw", "restore"):
         assert f'class="action">{action}<' in log.text, action
+
+
+def test_a_job_whose_process_died_reads_as_failed(home, users) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from archive.catalog import Catalog
+    from archive.editing import jobs
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id nothing runs under any more
+    with Catalog(home.catalog_path) as catalog:
+        catalog.add_job("deadbeefdeadbeef", "ed", "Lost", {"meta": {}, "files": []})
+        catalog.update_job("deadbeefdeadbeef", status="running", pid=gone.pid)
+        described = jobs.describe(catalog.job("deadbeefdeadbeef"))
+    assert described["status"] == "failed" and "upload the files again" in described["error"]

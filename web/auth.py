@@ -8,6 +8,7 @@ neither a session cookie nor a token, and no public page sets a cookie.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Callable
@@ -121,13 +122,12 @@ def signed_in(role: str = "editor") -> Callable[[F], F]:
     """A view for signed-in users only: the public is sent to the sign-in page on GET,
     refused (401) otherwise; a lower role gets a 403."""
     def wrap(view: F) -> F:
+        @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
             if request.method == "GET" and current_user() is None:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             require(role)
             return view(*args, **kwargs)
-        checked.__name__ = view.__name__
-        checked.__doc__ = view.__doc__
         return checked  # type: ignore[return-value]
     return wrap
 

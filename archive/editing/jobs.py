@@ -175,6 +175,8 @@ def run(settings: Settings, job_id: str) -> None:
                     catalog.update_job(job_id, status="running")
         except ArchiveError as exc:
             catalog.update_job(job_id, status="failed", error=exc.message, finished=time.time())
+            catalog.audit(job["user_name"], "upload.failed", job["production"],
+                          {"job": job_id, "error": exc.message})
             return
         except BaseException:
             catalog.update_job(job_id, status="failed", finished=time.time(),
