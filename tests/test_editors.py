@@ -234,6 +234,22 @@ def test_failed_sign_ins_are_limited_per_name_and_address(app, home) -> None:  #
     assert elsewhere.status_code == 302  # another address is not held up
 
 
+def test_the_session_key_is_made_with_the_first_user_even_while_serving(settings) -> None:  # type: ignore[no-untyped-def]
+    from web import create_app
+
+    app = create_app({"ARCHIVE_SETTINGS": settings})  # a new archive: nobody to sign in
+    client = app.test_client()
+    assert csrf_of(client.get("/login").text)  # the form works, with a key of its own
+    assert not settings.index_dir.exists()  # serving it wrote nothing
+    password = accounts.add_user(settings, "first", "editor")  # meanwhile, on the command line
+    token = csrf_of(client.get("/login").text)  # the form of the archive's own key
+    signed = client.post("/login", data={"name": "first", "password": password,
+                                         "csrf_token": token})
+    assert signed.status_code == 302
+    key = (settings.index_dir / accounts.SESSION_KEY_FILE).read_text().strip()
+    assert app.config["SECRET_KEY"] == key
+
+
 def test_the_secret_key_persists_in_the_archive_with_mode_0600(app, home) -> None:  # type: ignore[no-untyped-def]
     from web import create_app
 

@@ -9,11 +9,9 @@ neither a session cookie nor a token, and no public page sets a cookie.
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -39,32 +37,25 @@ from web.db import get_catalog, get_settings
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
-SECRET_FILE = "secret_key"  # in index/, made once, mode 0600
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the Secure flag when the reading room is served
-    over HTTPS: ARCHIVE_BASE_URL is https, or this request came over HTTPS."""
+    over HTTPS (ARCHIVE_BASE_URL is https, or this request came over HTTPS), signed with
+    the archive's own key (`accounts.session_key`) as soon as it has one."""
 
     def get_cookie_secure(self, app: Flask) -> bool:  # noqa: D102
         base = str(app.config.get("ARCHIVE_BASE_URL") or "")
         return base.startswith("https://") or request.is_secure
 
-
-def secret_key(index_dir: Path) -> str:
-    """The app's secret key, made once into `index/secret_key` (mode 0600) and kept, so
-    that sessions outlive a restart and every server process of the archive shares it."""
-    path = index_dir / SECRET_FILE
-    index_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32) + "\n")
-    return path.read_text().strip()
+    def get_signing_serializer(self, app: Flask) -> Any:  # noqa: D102
+        if app.config.get("ARCHIVE_KEY_PENDING"):  # made by `archive users add` since
+            found = accounts.session_key(app.config["ARCHIVE_SETTINGS"])
+            if found:
+                app.config.update(SECRET_KEY=found, ARCHIVE_KEY_PENDING=False)
+        return super().get_signing_serializer(app)
 
 
 def current_user() -> User | None:
@@ -206,12 +197,11 @@ def init_app(app: Flask) -> None:
     """Secret key, session cookie settings, CSRF checks, the user in every template."""
     settings = app.config["ARCHIVE_SETTINGS"]
     if not app.config.get("SECRET_KEY"):
-        try:
-            app.config["SECRET_KEY"] = secret_key(settings.index_dir)
-        except OSError as exc:  # a reading room over a read-only archive: no sign-in kept
-            app.logger.warning("cannot keep the session key in %s (%s); sessions end when "
-                               "this server stops", settings.index_dir, exc.strerror or exc)
-            app.config["SECRET_KEY"] = secrets.token_hex(32)
+        # Without a user there is no key yet (and nothing to sign in to): a key for this
+        # process keeps the sign-in form working until `archive users add` makes one.
+        found = accounts.session_key(settings)
+        app.config.update(SECRET_KEY=found or secrets.token_hex(32),
+                          ARCHIVE_KEY_PENDING=found is None)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

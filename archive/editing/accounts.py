@@ -61,11 +61,36 @@ def add_user(settings: Settings, name: str, role: str = "editor") -> str:
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     password = secrets.token_urlsafe(15)
+    session_key(settings, create=True)
     with Catalog(settings.catalog_path) as catalog:
         if not catalog.add_user(name, role, generate_password_hash(password, method="scrypt")):
             raise UserError(f"there is already a user called {name}; choose another name")
         catalog.audit(command_line_user(), "user.add", name, {"role": role})
     return password
+
+
+SESSION_KEY_FILE = "secret_key"  # in index/: signs the reading room's session cookies
+
+
+def session_key(settings: Settings, *, create: bool = False) -> str | None:
+    """The key that signs the reading room's sessions, kept in `index/secret_key` (mode
+    0600) so that sessions outlive a restart and every server process shares it; made
+    once, with the first user (`create`). None while there is none.
+    """
+    path = settings.index_dir / SESSION_KEY_FILE
+    if create and not path.exists():
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made by another process meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+    try:
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def issue_token(settings: Settings, name: str) -> str:
