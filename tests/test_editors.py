@@ -306,6 +306,9 @@ def test_an_upload_waits_for_the_write_lock_then_runs(app, home, users, tmp_path
             time.sleep(0.2)
         assert seen[-1] == "queued" and "done" not in seen
         assert client.get("/api/search?q=november").json["total"] == 0
+        busy = client.patch("/api/productions/first-release", json={"agency": "Busy"},
+                            headers=bearer(users["editor_token"]))
+        assert busy.status_code == 409 and "run" in busy.json["message"]
     job = wait_for_job(client, url, bearer(users["editor_token"]))
     assert job["status"] == "done" and job["report"]["added"] == ["l.pdf"]
     assert client.get("/api/search?q=november").json["total"] == 1
@@ -365,7 +368,7 @@ def test_production_edit_through_the_api_and_the_form(app, users) -> None:  # ty
     assert hit["production_meta"]["released"] == "2020-01-02"
     bad = client.patch("/api/productions/first-release", headers=bearer(users["editor_token"]),
                        json={"interim": "two"})
-    assert bad.status_code == 400
+    assert check(client, "/api/productions/{slug}", "patch", bad)["status"] == 400
     token = sign_in(client, "ed", users["editor"])
     form = client.post("/production/first-release/edit",
                        data={"csrf_token": token, "request_number": "F-1"})

@@ -45,15 +45,16 @@ def job(job_id: str) -> Response:
 @bp.patch("/api/productions/<slug>")
 def edit_production(slug: str) -> Response:
     """Change a production's release metadata (JSON fields, as `archive production edit`)."""
+    require("editor")  # before the body is read: 401 first
     return jsonify(apply_edit(slug, release_meta(_json_body())))
 
 
 @bp.post("/api/doc/<doc_id>/withdraw")
 def withdraw(doc_id: str) -> Response:
     """Withdraw a document (no `page`) or one page from public view; `reason` required."""
-    require("editor")
+    user = require("editor")
     body = _json_body()
-    found = withdrawals.withdraw(get_settings(), require("editor"), doc_id, page_arg(body),
+    found = withdrawals.withdraw(get_settings(), user, doc_id, page_arg(body),
                                  str(body.get("reason") or ""))
     return jsonify(found.to_json())
 
@@ -61,9 +62,8 @@ def withdraw(doc_id: str) -> Response:
 @bp.post("/api/doc/<doc_id>/restore")
 def restore(doc_id: str) -> Response:
     """Put a withdrawn document (no `page`) or page back in public view."""
-    require("editor")
+    user = require("editor")
     body = _json_body()
     page = page_arg(body)
-    withdrawals.restore(get_settings(), require("editor"), doc_id, page,
-                        str(body.get("reason") or ""))
+    withdrawals.restore(get_settings(), user, doc_id, page, str(body.get("reason") or ""))
     return jsonify(doc_id=doc_id, page=page, restored=True)
