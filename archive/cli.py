@@ -18,6 +18,7 @@ from archive import __version__, exports, health, releases
 from archive import alerts as alerts_lib
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
+from archive.editing import accounts
 from archive.errors import ArchiveError, ExitCode, NotFoundError
 from archive.ingest.pipeline import add_production
 from archive.ingest.progress import Progress
@@ -498,10 +499,45 @@ def _broker_settings(ctx: click.Context, broker_url: str | None) -> Settings:
     return settings
 
 
+@cli.group()
+def users() -> None:
+    """Editors and admins of the reading room's signed-in side."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True,
+              help="editor: upload, edit, withdraw; admin: also read the audit log.")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str) -> None:
+    """Add a user and print a password for them, shown this once.
+
+    \b
+    archive users add alice
+    archive users add bob --role admin
+    """
+    password = accounts.add_user(_settings(ctx), name, role)
+    click.echo(f"added {role} {name}; password (shown once): {password}")
+
+
+@users.command("token")
+@click.argument("name")
+@click.pass_context
+def users_token(ctx: click.Context, name: str) -> None:
+    """Print a new API token for a user, shown this once (only its hash is kept).
+
+    \b
+    archive users token alice
+    curl -H "Authorization: Bearer TOKEN" -F production=... -F files=@a.pdf \\
+         http://127.0.0.1:8080/api/productions
+    """
+    click.echo(accounts.issue_token(_settings(ctx), name))
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback shows the archive to your "
-                   "network: the reading room has no login.")
+                   "network: reading needs no login (editors sign in to change things).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
               help="Port to listen on.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
@@ -514,7 +550,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     archive serve                  # then open http://127.0.0.1:8080
     archive serve --port 9000
 
-    Read-only: nothing in the archive is changed. For development: flask --app web run
+    The public side is read-only; editors (`archive users add`) sign in at /login to upload,
+    edit and withdraw. For development: flask --app web run
     """
     from web.server import is_loopback
     from web.server import serve as run_server

@@ -242,3 +242,10 @@ def chromium_browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless chromium, once per session, for the tests marked `browser`."""
+    with chromium_browser() as chromium:
+        yield chromium

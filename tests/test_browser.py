@@ -19,7 +19,6 @@ from conftest import (
     HOSTILE_LINES,
     HOSTILE_NAME,
     REPO,
-    chromium_browser,
     has_tesseract,
     reading_room,
     write_text_pdf,
@@ -67,12 +66,6 @@ def base_url(browser_home: Path) -> Iterator[str]:
     """The reading room served by waitress on a free loopback port."""
     with reading_room(browser_home) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with chromium_browser() as chromium:
-        yield chromium
 
 
 @pytest.fixture
