@@ -388,6 +388,12 @@ def test_a_withdrawn_page_is_gone_for_the_public_and_back_when_restored(app, use
     assert check(public, "/api/doc/{doc_id}/withdraw", "post", done)["page"] == 2
     assert public.get("/api/search?q=foxtrot").json["total"] == 0
     assert public.get("/search?q=foxtrot").status_code == 200
+    # every public search leaves it out: the feed, the exports, the PDF of the pages
+    assert "<entry>" not in public.get("/search.atom?q=foxtrot").text
+    assert "<entry>" in public.get("/search.atom?q=alpha").text
+    assert public.get("/search.csv?q=foxtrot").text.count("\n") == 1  # the header only
+    assert public.get("/api/search?q=foxtrot&format=jsonl").text.strip() == ""
+    assert public.get("/search.pdf?q=foxtrot").status_code == 404  # no page to download
     assert public.get("/api/search?q=alpha").json["total"] == 1  # page 1 stays
     viewer = public.get(f"/doc/{doc_id}/page/2")
     assert viewer.status_code == 410
