@@ -76,6 +76,27 @@ def test_same_matches_scores_and_facets_as_whoosh(corpus: Settings, text: str) -
         assert fast.counts["exemption"] == stock.groups("exemption")
 
 
+@pytest.mark.parametrize("text", QUERIES)
+def test_vectorised_path_gives_whoosh_matches_scores_order_and_facets(corpus: Settings,
+                                                                       text: str) -> None:
+    with open_searcher(corpus) as searcher:
+        assert searcher is not None
+        parsed = parse(text, corpus, searcher)
+        stock = searcher.search(parsed, limit=None, groupedby={
+            "production": sorting.FieldFacet("production_id", allow_overlap=True),
+            "exemption": sorting.FieldFacet("exemption", allow_overlap=True)},
+            maptype=sorting.Count)
+        found = collectors.collect(searcher, collectors.exact_phrases(parsed), 10**6,
+                                   {"production": "production_id", "exemption": "exemption"})
+        assert not found.estimated and found.total == len(stock)
+        assert {d: round(s, 6) for d, s in found.top} == {
+            d: round(s, 6) for s, d in stock.top_n}
+        ranked = sorted(stock.top_n, key=lambda hit: (-round(hit[0], 6), hit[1]))
+        assert [d for d, _ in found.top] == [d for _, d in ranked]
+        assert found.counts["production"] == stock.groups("production")
+        assert found.counts["exemption"] == stock.groups("exemption")
+
+
 def test_block_skipping_top_hits_and_exact_total(corpus: Settings) -> None:
     with open_searcher(corpus) as searcher:
         assert searcher is not None

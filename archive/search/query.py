@@ -261,7 +261,7 @@ def _check_leaf(leaf: query.Query, settings: Settings) -> None:
 
 def search(searcher: Searcher | None, text: str, settings: Settings, *, page: int = 1,
            pagelen: int = 20, production: str | None = None,
-           collapse: bool = False) -> SearchResults:
+           collapse: bool = False, exact: bool = False) -> SearchResults:
     """Run a query and return one page of page-level hits, best first, with facet counts.
 
     Args:
@@ -273,6 +273,9 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
         production: a production slug to restrict the hits to.
         collapse: show each set of near-duplicate pages (the same record in several
             releases) once, as its earliest release.
+        exact: count every match; otherwise the total and facets are exact up to
+            `settings.count_exact_up_to` matching pages and estimated beyond
+            (`SearchResults.total_is_estimate`).
 
     Raises:
         QueryError: the query is malformed or over a limit.
@@ -289,13 +292,16 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
         if production:
             matcher_query = query.Require(matcher_query, query.Term("production_id", production))
         return _collapsed(searcher, text, matcher_query, sequences, page, pagelen)
-    collector = collectors.CountingCollector(
-        first + pagelen, _FACETS, only=("production_id", production) if production else None)
-    searcher.search_with_collector(matcher_query, collector)
-    hits = [_hit(h, sequences) for h in collector.results()[first:first + pagelen]]
-    counts = {name: dict(counter) for name, counter in collector.counts.items()}
-    return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
-                         pagelen=pagelen, facets=counts)
+    found = collectors.collect(
+        searcher, matcher_query, first + pagelen, _FACETS,
+        only=("production_id", production) if production else None,
+        exact_up_to=None if exact or settings.count_exact_up_to <= 0
+        else settings.count_exact_up_to)
+    hits = [hit_of(searcher.stored_fields(docnum), score, sequences)
+            for docnum, score in found.top[first:first + pagelen]]
+    counts = {name: dict(counter) for name, counter in found.counts.items()}
+    return SearchResults(query=text, total=found.total, hits=hits, page=page,
+                         pagelen=pagelen, facets=counts, total_is_estimate=found.estimated)
 
 
 def prepare(searcher: Searcher, text: str, settings: Settings,
