@@ -546,14 +546,17 @@ def users_token(ctx: click.Context, name: str) -> None:
 @click.option("--processes", type=click.IntRange(0, 256), default=None,
               help="Server processes sharing the port, each searching on a core of its own "
                    "(default: ARCHIVE_SERVE_PROCESSES, else one per core).")
+@click.option("--tag-process", is_flag=True, hidden=True,
+              help="Tests only: name the serving process in an X-Archive-Process header.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int,
-          processes: int | None) -> None:
+          processes: int | None, tag_process: bool) -> None:
     """Serve the reading room (search, page viewer, JSON API) with waitress.
 
     \b
     archive serve                  # then open http://127.0.0.1:8080
     archive serve --port 9000
+    archive serve --processes 4    # 4 processes on the one port (default: one per core)
 
     The public side is read-only; editors (`archive users add`) sign in at /login to upload,
     edit and withdraw. For development: flask --app web run
@@ -566,10 +569,12 @@ def serve(ctx: click.Context, host: str, port: int, threads: int,
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can "
                    "read the archive", err=True)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Reading room for {settings.home} at http://{shown}:{port}/ (Ctrl+C to stop)")
+    count = serve_processes(settings, processes)
+    click.echo(f"Reading room for {settings.home} at http://{shown}:{port}/ "
+               f"({counted(count, 'process', 'processes')}; Ctrl+C to stop)")
     try:
-        run_server(settings, host=host, port=port, threads=threads,
-                   processes=serve_processes(settings, processes))
+        run_server(settings, host=host, port=port, threads=threads, processes=count,
+                   tag_process=tag_process)
     except KeyboardInterrupt:
         click.echo("stopped")
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 import pickle
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate, chain
@@ -117,6 +118,21 @@ class _Matches:
 _EMPTY = _Matches(np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
+_POSTINGS: OrderedDict[tuple[Any, str, bytes], _Postings] = OrderedDict()
+_CACHED_POSTINGS = 1_000_000  # postings kept per process (~60 MB with their positions)
+_CACHE_FROM = 2048  # a word on fewer pages of a segment is read again, quickly
+_LOCK = threading.Lock()
+
+
+def _keep(key: tuple[Any, str, bytes], found: _Postings) -> None:
+    """Keep a common word's postings, the least recently used ones going first."""
+    with _LOCK:
+        _POSTINGS[key] = found
+        held = sum(len(p.ids) for p in _POSTINGS.values())
+        while held > _CACHED_POSTINGS and len(_POSTINGS) > 1:
+            held -= len(_POSTINGS.popitem(last=False)[1].ids)
+
+
 class _Segment:
     """What evaluating a query over one segment needs: its searcher, reader, weighting."""
 
@@ -127,11 +143,23 @@ class _Segment:
         self.weighting = weighting
 
     def postings(self, fieldname: str, btext: bytes, *, values: bool = False) -> _Postings:
+        """A word's postings in this segment (with their values: what a phrase checks),
+        kept per process while they fit `_CACHED_POSTINGS` (a segment never changes)."""
+        segment = self.reader.segment()
+        key = (segment.segment_id() if segment is not None else id(self.reader), fieldname,
+               btext)
+        with _LOCK:
+            found = _POSTINGS.get(key)
+            if found is not None and (found.values or not values):
+                _POSTINGS.move_to_end(key)
+                return found
         blocks = _blocks(self.reader, fieldname, btext)
         ids = np.fromiter(chain.from_iterable(b[0] for b in blocks), dtype=np.int64)
         weights = np.fromiter(chain.from_iterable(b[2] for b in blocks), dtype=np.float64)
-        found = list(chain.from_iterable(b[1] for b in blocks)) if values else []
-        return _Postings(ids, weights, found)
+        found = _Postings(ids, weights, list(chain.from_iterable(b[1] for b in blocks)))
+        if segment is not None and len(ids) >= _CACHE_FROM:
+            _keep(key, found)
+        return found
 
     def scores(self, fieldname: str, btext: bytes, found: _Postings) -> np.ndarray:
         scorer = self.weighting.scorer(self.searcher, fieldname, btext)
@@ -348,15 +376,23 @@ def _top(parts: list[_Part], limit: int, verdict: Callable[[int, np.ndarray], np
     which = np.concatenate([np.full(len(p.matches.docs), i) for i, p in enumerate(parts)])
     docs = np.concatenate([p.matches.docs + p.offset for p in parts])
     scores = np.concatenate([p.matches.scores for p in parts])
-    order = np.lexsort((docs, -scores))
     top: list[tuple[int, float]] = []
-    start, size = 0, max(2 * limit, 16)
-    while start < len(order) and len(top) < limit:
-        chunk = order[start:start + size]
+    left = np.arange(len(scores))
+    size = max(2 * limit, 16)
+    while len(left) and len(top) < limit:
+        if size < len(left):  # the best `size` only: sorting 100k candidates takes ~10 ms
+            cut = scores[left[np.argpartition(-scores[left], size)[size]]]
+            taken = left[scores[left] > cut]
+            taken = np.concatenate([taken, left[scores[left] == cut]])
+        else:
+            taken = left
+        chunk = taken[np.lexsort((docs[taken], -scores[taken]))]
         passed = np.ones(len(chunk), dtype=bool) if verdict is None else _judge(
             parts, which[chunk], docs[chunk], verdict)
         top.extend((int(docs[i]), float(scores[i])) for i in chunk[passed])
-        start, size = start + len(chunk), size * 4
+        left = np.setdiff1d(left, taken, assume_unique=True) if len(taken) < len(left) \
+            else left[:0]
+        size *= 4
     return top[:limit]
 
 
