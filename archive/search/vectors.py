@@ -75,11 +75,14 @@ class _Phrase:
             if not j % _CHECK_PAGES:
                 self.deadline.check()
             starts = set(positions(at[0][spots[0][j]]))
-            for k in range(1, len(at)):
+            last = len(at) - 1
+            for k in range(1, last):
                 starts.intersection_update(map((-k).__add__, positions(at[k][spots[k][j]])))
                 if not starts:
                     break
-            out[j] = bool(starts)
+            else:  # the last word: is any start left where it stands too?
+                out[j] = not starts.isdisjoint(
+                    map((-last).__add__, positions(at[last][spots[last][j]])))
         return out
 
 
@@ -120,7 +123,7 @@ _EMPTY = _Matches(np.zeros(0, dtype=np.int64), np.zeros(0))
 
 _POSTINGS: OrderedDict[tuple[Any, str, bytes], _Postings] = OrderedDict()
 _CACHED_POSTINGS = 1_000_000  # postings kept per process (~60 MB with their positions)
-_CACHE_FROM = 2048  # a word on fewer pages of a segment is read again, quickly
+_CACHE_FROM = 512  # a word on fewer pages of a segment is read again, quickly
 _LOCK = threading.Lock()
 
 
