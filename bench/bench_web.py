@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where built archives are kept (e.g. /tmp, between runs)")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="`archive serve --processes` for the concurrent readers")
-    parser.add_argument("--readers", default="1,4,8",
+    parser.add_argument("--readers", default="1,2,4,8",
                         help="concurrent readers to measure (0: skip)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="times each reader asks every query")
