@@ -23,6 +23,7 @@ from typing import Any
 import waitress
 
 from archive.config import Settings
+from archive.search.query import warm_caches
 from web import create_app, links
 
 _WILDCARDS = ("", "0.0.0.0", "::")
@@ -81,6 +82,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8080,
     app = create_app(config)  # a bad setting stops here, before any process starts
     options: dict[str, Any] = {"threads": threads, "ident": "archive",
                                "clear_untrusted_proxy_headers": True, "_quiet": True}
+    warm_caches(settings)  # before forking: the processes share what was read
     if processes <= 1:
         waitress.serve(_tagged(app) if tag_process else app, host=host, port=port, **options)
         return

@@ -108,6 +108,19 @@ def value_codes(reader: Any, fieldname: str) -> tuple[np.ndarray, np.ndarray, li
     return _cached(reader, ("codes", fieldname), read)
 
 
+def warm(searcher: Any, facet_fields: dict[str, str], text_field: str = "text") -> None:
+    """Read what every search needs of each segment (facet values, page lengths) into the
+    per-process caches now: ~0.7 s on 100,000 pages that the first search would pay. A
+    server warms them before it forks, so its processes share them."""
+    for leaf, _ in searcher.leaf_searchers():
+        reader = leaf.reader()
+        if reader.segment() is None:
+            continue
+        for field in facet_fields.values():
+            value_codes(reader, field)
+        field_lengths(reader, text_field)
+
+
 @dataclass(slots=True)
 class Found:
     """The top hits (global document number, score), the total, whether it is an estimate,

@@ -21,7 +21,7 @@ from archive import records
 from archive.catalog import Catalog
 from archive.config import Settings
 from archive.editing import withdrawals
-from archive.errors import IndexLostError, QueryError
+from archive.errors import IndexLostError, IndexOutOfDateError, QueryError
 from archive.models import Hit, SearchResults
 from archive.search import bounds, collectors, excerpts, rewrites
 from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
@@ -126,6 +126,20 @@ def _open_held(path: Path) -> _Held | None:
         return _Held(folder, ix, generation, ix.searcher())
     except FileNotFoundError:  # removed while it was being opened
         return None
+
+
+def warm_caches(settings: Settings) -> None:
+    """Fill this process's per-segment caches (`collectors.warm`) from a searcher of its
+    own, closed afterwards; nothing to do without an index."""
+    try:
+        ix = open_existing(settings.whoosh_dir) if settings.whoosh_dir.exists() else None
+    except IndexOutOfDateError:  # the reading room answers each request with the message
+        return
+    if ix is None:
+        return
+    with ix.searcher() as searcher:
+        if searcher.doc_count_all():
+            collectors.warm(searcher, _FACETS)
 
 
 def _refuse_lost(settings: Settings, held: _Held | None) -> None:

@@ -429,8 +429,11 @@ def _checked(parts: list[_Part], names: list[str], limit: int,
     order = np.random.default_rng(0).permutation(candidates)  # the same sample every time
     seen = matched = 0
     passed = np.zeros(candidates, dtype=bool)
+    # Every candidate is checked when the count must be exact: all at once, segment by
+    # segment (a batch spread over the segments costs a numpy call per few pages)
+    step = candidates if exact_up_to is None or candidates <= exact_up_to else _BATCH
     while seen < candidates:
-        batch = order[seen:seen + _BATCH]
+        batch = order[seen:seen + step]
         passed[batch] = _judge(parts, which[batch], local[batch] + offsets[batch], verdict)
         seen += len(batch)
         matched = int(passed[order[:seen]].sum())
