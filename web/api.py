@@ -8,9 +8,10 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from archive import records as foia_records
+from archive.search import crossing
 from archive.search.matches import match_boxes
 from archive.search.query import parse, query_terms
-from web.db import get_catalog, get_settings
+from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
@@ -64,7 +65,10 @@ def page(doc_id: str, page_no: int) -> Response:
     if q:
         settings = get_settings()
         parse(q, settings)  # a malformed query is a 400, not an empty list
-        data["matches"] = match_boxes(record.words, query_terms(q, settings))
+        sequences = query_terms(q, settings)
+        across = crossing.on_page(get_searcher(), doc_id, page_no, record.text, record.words,
+                                  sequences)  # a phrase running over a page break
+        data["matches"] = match_boxes(record.words, sequences) + across.boxes
     return jsonify(data)
 
 

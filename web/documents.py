@@ -22,7 +22,7 @@ from archive import records as foia_records
 from archive import storage
 from archive.citation import citation_line
 from archive.errors import IndexLostError, NotFoundError, QueryError
-from archive.search import rewrites
+from archive.search import crossing, rewrites
 from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import matching_pages, query_terms
 from web import foia, pageimages
@@ -82,6 +82,8 @@ def page(doc_id: str, page_no: int) -> str:
     record = load_page(doc_id, page_no)
     q = query_arg()
     hit_pages, sequences, notice = query_matches(doc_id, q)
+    across = crossing.on_page(get_searcher() if sequences else None, doc_id, page_no,
+                              record.text, record.words, sequences)
     width, height = page_image_size(record.width, record.height,
                                     current_app.config["IMAGE_WIDTH"])
     catalog = get_catalog()
@@ -98,8 +100,9 @@ def page(doc_id: str, page_no: int) -> str:
         if catalog is not None else [],
         parent=foia.parent(catalog, record.doc) if catalog is not None else None,
         bates_typed=stamped(request.args.get("bates", "", type=str), record),
-        boxes=match_boxes(record.words, sequences) if sequences else [],
-        text_html=trusted_marks(highlight_text(record.text, sequences)),
+        boxes=(match_boxes(record.words, sequences) if sequences else []) + across.boxes,
+        text_html=trusted_marks(highlight_text(record.text, sequences, across.spans)),
+        across=across,
         hit_pages=hit_pages,
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),

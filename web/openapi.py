@@ -101,7 +101,8 @@ _PAGE = {
                                 "left; pixels of an image W pixels wide = points * W / width"},
         "words": {"type": "array", "items": _WORD, "description": "the words on the page"},
         "matches": {"type": "array", "description": "with q: [x0, y0, x1, y1] of the words "
-                    "the query matched (a phrase's words on one line share a box)",
+                    "the query matched (a phrase's words on one line share a box; a phrase "
+                    "running over a page break has its part on each page)",
                     "items": _BOX},
         "url": {"type": "string"},
         "image": {"type": "string"},

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -165,12 +165,12 @@ class ExactPhrase(query.Phrase):
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:  # noqa: D102
         if self.slop != 1 or self.fieldname not in searcher.schema:
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         field = searcher.schema[self.fieldname]
         if not field.format or not field.format.supports("positions"):
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         if not searcher.is_atomic():  # collectors search segment by segment; others may not
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         reader = searcher.reader()
         words = []
         for word in self.words:
@@ -181,7 +181,7 @@ class ExactPhrase(query.Phrase):
             if (self.fieldname, btext) not in reader:
                 return matching.NullMatcher()
             words.append(btext)
-        docs, weights = _adjacent(reader, self.fieldname, words, field.format)
+        docs, weights = _adjacent(reader, self.fieldname, words, field.format, self.keeps)
         if not docs:
             return matching.NullMatcher()
         weighting = context.weighting if context is not None else searcher.weighting
@@ -189,11 +189,19 @@ class ExactPhrase(query.Phrase):
                    if weighting is not None else [])
         return _ListedMatcher(docs, weights, scorers, self.boost)
 
+    def keeps(self, starts: set[int]) -> bool:
+        """Whether a page where the phrase starts at these positions matches (any does)."""
+        return bool(starts)
 
-def _adjacent(reader: Any, fieldname: str, words: list[bytes],
-              fmt: Any) -> tuple[list[int], list[list[float]]]:
-    """The pages of a segment where the words stand at consecutive positions, in order, and
-    each word's frequency on each of them."""
+    def _fallback(self, searcher: Any, context: Any) -> Any:
+        """The matcher where positions cannot be compared here: Whoosh's own."""
+        return super().matcher(searcher, context)
+
+
+def _adjacent(reader: Any, fieldname: str, words: list[bytes], fmt: Any,
+              keeps: Callable[[set[int]], bool] = bool) -> tuple[list[int], list[list[float]]]:
+    """The pages of a segment where the words stand at consecutive positions, in order
+    (starting where `keeps` accepts), and each word's frequency on each of them."""
     unique = list(dict.fromkeys(words))
     postings = {w: _blocks(reader, fieldname, w) for w in unique}
     candidates: set[int] | None = None
@@ -220,7 +228,7 @@ def _adjacent(reader: Any, fieldname: str, words: list[bytes],
             starts = shifted if starts is None else starts & shifted
             if not starts:
                 break
-        if starts and not reader.is_deleted(d):
+        if starts and keeps(starts) and not reader.is_deleted(d):
             docs.append(d)
             weights.append([found[w][d][1] for w in words])
     return docs, weights

@@ -24,8 +24,9 @@ from whoosh.writing import IndexWriter
 
 from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
+from archive.search import bridges
 
-SCHEMA_VERSION = 2  # 2: foia, dup_group, release_order
+SCHEMA_VERSION = 3  # 2: foia, dup_group, release_order; 3: bridge (phrases over page breaks)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -79,9 +80,31 @@ class HyphenJoiningTokenizer(Tokenizer):
         return token
 
 
-def text_analyzer() -> Any:
+class BridgeTokenizer(HyphenJoiningTokenizer):
+    """The words of a bridge (`archive.search.bridges`), the next page's first word at
+    position `bridges.JOIN`: a phrase at positions on both sides of it crosses the break.
+    """
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Token]:
+        joined, join = bridges.halves(value)
+        if join < 0 or not tokenize:  # not a bridge (a query typed as bridge:...)
+            yield from super().__call__(value, positions, chars, keeporiginal, removestops,
+                                        start_pos, start_char, tokenize, mode, **kwargs)
+            return
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        shift = bridges.JOIN - len(_WORD.findall(joined, 0, join)) + start_pos
+        for pos, text, start, end in word_tokens(joined):
+            yield self._token(token, text, pos + shift, start + start_char, end + start_char,
+                              positions, chars, keeporiginal)
+
+
+def text_analyzer(tokenizer: Tokenizer | None = None) -> Any:
     """The analyzer of every full-text field: words, lowercased, accents folded, stemmed."""
-    return HyphenJoiningTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+    return ((tokenizer or HyphenJoiningTokenizer()) | LowercaseFilter()
+            | CharsetFilter(accent_map) | StemFilter())
 
 
 def word_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
@@ -150,6 +173,9 @@ def make_schema() -> fields.Schema:
         production=fields.TEXT(analyzer=analyzer, stored=True),
         production_id=fields.KEYWORD(commas=True, stored=True, sortable=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        # The last words of the page and the first of the next (archive.search.bridges).
+        bridge=fields.TEXT(analyzer=text_analyzer(BridgeTokenizer()), stored=True,
+                           phrase=True),
         text_source=fields.ID(stored=True),
         kind=fields.ID(stored=True),
         agency=fields.TEXT(analyzer=analyzer, stored=True),
@@ -275,6 +301,7 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "production": "; ".join(p["name"] for p in productions),
         "production_id": ",".join(p["slug"] for p in productions),
         "text": normalize_text(page["text"]),
+        "bridge": page.get("bridge") or "",
         "text_source": page["text_source"],
         "kind": doc["kind"],
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
@@ -313,9 +340,18 @@ def _date(value: Any) -> datetime | None:
 
 
 def add_pages(w: IndexWriter, doc: dict[str, Any], pages: list[dict[str, Any]]) -> None:
-    """Write (or overwrite) the pages of one document."""
-    for page in pages:
-        w.update_document(**page_fields(doc, page))
+    """Write (or overwrite) the pages of one document, each with its bridge to the next
+    page (given in `pages`: a page's bridge is written with the page after it)."""
+    for page, bridge in zip(pages, page_bridges(pages), strict=True):
+        w.update_document(**page_fields(doc, {**page, "bridge": bridge}))
+
+
+def page_bridges(pages: list[dict[str, Any]]) -> list[str]:
+    """The bridge of each page to the next one (`archive.search.bridges`); "" where the
+    next page is not among `pages`."""
+    found = bridges.page_bridges([normalize_text(page["text"] or "") for page in pages])
+    return [bridge if i + 1 < len(pages) and pages[i + 1]["page_no"] == page["page_no"] + 1
+            else "" for i, (page, bridge) in enumerate(zip(pages, found, strict=True))]
 
 
 def delete_document(w: IndexWriter, doc_id: str) -> None:

@@ -182,27 +182,34 @@ def match_boxes(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> li
         words: the page's stored words, `[x0, y0, x1, y1, word]` in PDF points.
         sequences: from `archive.search.query.query_terms`.
     """
+    return [box for occurrence in matched_words(words, sequences)
+            for box in occurrence_boxes(words, occurrence)]
+
+
+def occurrence_boxes(words: Sequence[Word], occurrence: Sequence[int]) -> list[Box]:
+    """The boxes of one occurrence's words (indexes into `words`), one box a line."""
     boxes: list[Box] = []
-    for occurrence in matched_words(words, sequences):
-        line: Box | None = None
-        for i in occurrence:
-            x0, y0, x1, y1 = (float(v) for v in words[i][:4])
-            if line is not None and not _starts_new_line([*line, ""], words[i]):
-                line = [min(line[0], x0), min(line[1], y0), max(line[2], x1), max(line[3], y1)]
-                continue
-            if line is not None:
-                boxes.append(line)
-            line = [x0, y0, x1, y1]
+    line: Box | None = None
+    for i in occurrence:
+        x0, y0, x1, y1 = (float(v) for v in words[i][:4])
+        if line is not None and not _starts_new_line([*line, ""], words[i]):
+            line = [min(line[0], x0), min(line[1], y0), max(line[2], x1), max(line[3], y1)]
+            continue
         if line is not None:
             boxes.append(line)
+        line = [x0, y0, x1, y1]
+    if line is not None:
+        boxes.append(line)
     return [[round(v, 2) for v in box] for box in boxes]
 
 
-def highlight_text(text: str, sequences: Sequence[Sequence[str]]) -> str:
-    """The text as HTML: everything escaped, the matched words in <mark>."""
+def highlight_text(text: str, sequences: Sequence[Sequence[str]],
+                   extra: Iterable[tuple[int, int]] = ()) -> str:
+    """The text as HTML: everything escaped, the matched words (and the `extra` spans: a
+    phrase's part on this side of a page break) in <mark>."""
     out: list[str] = []
     done = 0
-    for start, end in match_spans(text, sequences):
+    for start, end in merge_spans([*match_spans(text, sequences), *extra]):
         out.append(html.escape(text[done:start]))
         out.append(f"<mark>{html.escape(text[start:end])}</mark>")
         done = end

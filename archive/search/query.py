@@ -22,7 +22,7 @@ from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import IndexLostError, QueryError
 from archive.models import Hit, SearchResults
-from archive.search import bounds, collectors, excerpts, rewrites
+from archive.search import bounds, collectors, crossing, excerpts, rewrites
 from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
 
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
@@ -287,7 +287,8 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
     sequences = _marked(parsed, searcher)
-    matcher_query = bounds.watch(collectors.exact_phrases(parsed), deadline)
+    matcher_query = bounds.watch(collectors.exact_phrases(crossing.across_pages(parsed)),
+                                 deadline)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
         if production:
@@ -398,7 +399,9 @@ def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None
 def _hit(h: Any, sequences: list[list[str]]) -> Hit:
     fields = h.fields()
     text = fields.get("text", "")
-    excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
+    across = crossing.excerpt(fields.get("bridge", ""), sequences, int(fields["page"]) + 1)
+    excerpt = (excerpts.BETWEEN.join(filter(None, [excerpts.excerpt(text, sequences), across]))
+               or str(escape(_opening(text))))
     return Hit(
         doc_id=fields["doc_id"], page=int(fields["page"]), title=fields.get("title", ""),
         production=fields.get("production", ""), excerpt=excerpt,
@@ -425,8 +428,8 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
     parsed = parse(text, settings, searcher, deadline=deadline)
     if searcher is None:
         return []
-    found = searcher.search(bounds.watch(parsed, deadline), filter=query.Term("doc_id", doc_id),
-                            limit=None)
+    found = searcher.search(bounds.watch(crossing.across_pages(parsed), deadline),
+                            filter=query.Term("doc_id", doc_id), limit=None)
     pages = searcher.reader().column_reader("page")
     return sorted(int(pages[docnum]) for docnum in found.docs())
 

@@ -1,0 +1,66 @@
+"""Bridges over page breaks: the words either side of a break, so a phrase that runs from
+the foot of page 7 to the top of page 8 is found, with page 7 as the hit.
+
+Each page is indexed with a `bridge` field: the last `WORDS` words of its body, then
+`SEPARATOR`, then the first `WORDS` words of the next page's body (bodies without running
+heads, feet and stamps: `archive.foia.running`). The field's tokenizer (`index.py`) puts
+the next page's first word at position `JOIN`, so a phrase crossing the break is told
+from one lying wholly on either side (`crossing.py` asks for the crossing ones only).
+Pure functions: no Whoosh here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from archive.foia import running
+
+WORDS = 30  # words of each page's body a bridge keeps
+JOIN = 100  # the position of the next page's first word (more than WORDS)
+SEPARATOR = "\f"  # never in indexed page text (index.normalize_text removes it)
+_WORD = re.compile(r"\w+(?:['’]\w+)*")  # the index tokenizer's words
+
+
+def bridge(tail_body: str, head_body: str, words: int = WORDS) -> str:
+    """The bridge from a page to the next: the last `words` words of the first page's body,
+    SEPARATOR, the first `words` words of the next page's body, each a verbatim slice of
+    its page's text; "" when either body has no word.
+
+    Args:
+        tail_body: the body of a page (its text without running heads and feet; a filter
+            of other words, line numbers, applies before).
+        head_body: the body of the next page.
+        words: words kept on each side.
+    """
+    tail = list(_WORD.finditer(tail_body))
+    head = list(_WORD.finditer(head_body))
+    if not tail or not head:
+        return ""
+    start = tail[-words].start() if len(tail) >= words else tail[0].start()
+    end = head[words - 1].end() if len(head) >= words else head[-1].end()
+    # The tail keeps what follows its last word ("sal-" joins "ly" over the break).
+    return f"{tail_body[start:].rstrip()}{SEPARATOR}{head_body[head[0].start():end]}"
+
+
+def halves(value: str) -> tuple[str, int]:
+    """A bridge as one text, the two pages' words joined by a line break (so a word
+    hyphenated over the break is found whole, as across a line), and where the next
+    page's words start in it (-1 for a value without SEPARATOR)."""
+    tail, found, head = value.partition(SEPARATOR)
+    if not found:
+        return value, -1
+    return f"{tail}\n{head}", len(tail) + 1
+
+
+def page_bridges(texts: Sequence[str], words: int = WORDS) -> list[str]:
+    """The bridge of each page of a document to its next page ("" for the last).
+
+    Args:
+        texts: the text of every page of one document, consecutive pages in order.
+        words: words kept on each side.
+    """
+    spans = running.bodies(texts)
+    found = [texts[i][slice(*spans[i])] for i in range(len(texts))]
+    return [bridge(found[i], found[i + 1], words) if i + 1 < len(found) else ""
+            for i in range(len(found))]

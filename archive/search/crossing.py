@@ -1,0 +1,164 @@
+"""Phrases across a page break, read side: the query that finds them on the page where
+they start, the excerpt that shows the join, and what to mark on both pages.
+
+A phrase query on page text also asks each page's `bridge` (`archive.search.bridges`)
+for the phrase at positions on both sides of the break, so a bridge never adds a page
+for a phrase lying wholly on one page (the page's own text answers that). Totals are
+unchanged: the bridge is a field of the page, not a page of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh import matching, query
+
+from archive.models import Word, page_key
+from archive.search import bridges, excerpts
+from archive.search.collectors import ExactPhrase
+from archive.search.index import analysed_words, normalize_text
+from archive.search.matches import Box, matched_words, occurrence_boxes
+
+FIELD = "bridge"
+
+
+class BridgePhrase(ExactPhrase):
+    """A phrase of a page's bridge that starts before the break and ends after it."""
+
+    def keeps(self, starts: set[int]) -> bool:  # noqa: D102
+        first = bridges.JOIN - len(self.words) + 1
+        return any(first <= start < bridges.JOIN for start in starts)
+
+    def _fallback(self, searcher: Any, context: Any) -> Any:
+        # Whoosh's own phrase would also match phrases lying on one side of the break,
+        # adding pages that do not hold them; the collectors always search segment by
+        # segment, where the positions are compared here.
+        return matching.NullMatcher()
+
+
+def across_pages(q: query.Query) -> query.Query:
+    """`q` with each phrase of page text also matched across a page break (by the page
+    where it starts)."""
+    def visit(node: query.Query) -> query.Query:
+        if (type(node) is query.Phrase and node.fieldname == "text" and node.slop == 1
+                and len(node.words) > 1):
+            return query.Or([node, BridgePhrase(FIELD, node.words, boost=node.boost)])
+        return node
+    return q.accept(visit)
+
+
+def _crossing(value: str, sequences: Sequence[Sequence[str]]
+              ) -> tuple[str, int, list[tuple[int, int]], list[tuple[int, int]]]:
+    """A bridge as one text, where the next page starts in it, the spans of every match
+    in it, and those of the matches that cross the break."""
+    joined, join = bridges.halves(value)
+    if join < 0 or not sequences:
+        return joined, join, [], []
+    found = excerpts.found_spans(joined, sequences)
+    return joined, join, found, [(s, e) for s, e in found if s < join < e]
+
+
+def excerpt(value: str, sequences: Sequence[Sequence[str]], next_page: int,
+            surround: int = 80) -> str:
+    """The passage of a bridge around the matches that cross its break, as HTML (text
+    escaped, matched words in <mark>), the break shown as a line "[p. N]"; "" if none.
+
+    Args:
+        value: the page's stored bridge.
+        sequences: analysed words to mark (`query.query_terms`).
+        next_page: the number of the page the bridge runs onto.
+        surround: characters of context either side.
+    """
+    joined, join, found, across = _crossing(value, sequences)
+    if not across:
+        return ""
+    marker = f"\n[p. {next_page}]\n"  # replaces the line break at join - 1
+    shift = len(marker) - 1
+    shown = joined[:join - 1] + marker + joined[join:]
+    pieces: list[tuple[int, int]] = []
+    for start, end in found:
+        if start < join < end:
+            pieces += [(start, join - 1), (join + shift, end + shift)]
+        else:
+            pieces.append((start + shift * (start >= join), end + shift * (end >= join)))
+    start, end = excerpts.window(
+        shown, [(across[0][0], join - 1), (join + shift, across[-1][1] + shift)], surround)
+    return excerpts.passage(shown, start, end, pieces)
+
+
+@dataclass(slots=True)
+class Across:
+    """What to mark on a page for the phrases that cross its breaks."""
+
+    boxes: list[Box] = field(default_factory=list)  # on the page image
+    spans: list[tuple[int, int]] = field(default_factory=list)  # in the page's text
+    from_page: int | None = None  # a match starts on this page and ends on this one
+    to_page: int | None = None  # a match starts on this page and ends on that one
+
+
+def on_page(searcher: Any, doc_id: str, page_no: int, text: str, words: Sequence[Word],
+            sequences: Sequence[Sequence[str]]) -> Across:
+    """The parts of crossing matches on one page: the start of those running onto the
+    next page, the end of those coming from the page before.
+
+    Args:
+        searcher: from `query.open_searcher` (the bridges are read from the index, as
+            searched); None gives nothing.
+        doc_id: the document.
+        page_no: the page, 1-based.
+        text: the page's text.
+        words: the page's word boxes.
+        sequences: from `query.query_terms`.
+    """
+    found = Across()
+    if searcher is None or not sequences:
+        return found
+    text = normalize_text(text)
+    for part_of, bridge_page in ((_head, page_no - 1), (_tail, page_no)):
+        value = _stored_bridge(searcher, doc_id, bridge_page)
+        joined, join, _, across = _crossing(value, sequences)
+        for start, end in across:
+            if part_of(found, text, words, joined, join, start, end):
+                if bridge_page < page_no:
+                    found.from_page = bridge_page
+                else:
+                    found.to_page = page_no + 1
+    return found
+
+
+def _tail(found: Across, text: str, words: Sequence[Word], joined: str, join: int,
+          start: int, end: int) -> bool:
+    """Mark the part of a crossing match before the break, on its page's last words."""
+    tail = joined[:join - 1]
+    at = text.rfind(tail)
+    if at < 0:  # the page changed since it was indexed
+        return False
+    found.spans.append((at + start, at + len(tail)))
+    occurrences = matched_words(words, [analysed_words(tail[start:])[0]])
+    if occurrences:
+        found.boxes.extend(occurrence_boxes(words, occurrences[-1]))
+    return True
+
+
+def _head(found: Across, text: str, words: Sequence[Word], joined: str, join: int,
+          start: int, end: int) -> bool:
+    """Mark the part of a crossing match after the break, on its page's first words."""
+    head = joined[join:]
+    at = text.find(head)
+    if at < 0:
+        return False
+    found.spans.append((at, at + end - join))
+    occurrences = matched_words(words, [analysed_words(head[:end - join])[0]])
+    if occurrences:
+        found.boxes.extend(occurrence_boxes(words, occurrences[0]))
+    return True
+
+
+def _stored_bridge(searcher: Any, doc_id: str, page_no: int) -> str:
+    """A page's bridge as indexed; "" for none."""
+    if page_no < 1:
+        return ""
+    stored = searcher.document(id=page_key(doc_id, page_no))
+    return str((stored or {}).get(FIELD) or "")

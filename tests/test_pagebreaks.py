@@ -1,0 +1,176 @@
+"""Phrases across a page break, on a real released document: a First Circuit opinion whose
+pages carry the court's running stamp at the top and a page number at the bottom
+(tests/resources/README.md). Real PyMuPDF, Whoosh index and SQLite catalog on disk."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from archive.catalog import Catalog
+from archive.config import Settings, load_settings
+from archive.ingest.pipeline import add_production
+from archive.search.matches import match_spans
+from archive.search.query import open_searcher, query_terms, search
+from tests.conftest import RESOURCES, write_text_pdf
+
+OPINION = RESOURCES / "born_digital_ca1_opinion_20-1507.pdf"
+ACROSS_7_8 = "\"parties' agreement alone\""  # "... by the parties' agreement" | "alone.  See"
+
+
+@pytest.fixture(scope="module")
+def opinion(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """An archive holding the opinion, added as `archive add` adds it."""
+    root = tmp_path_factory.mktemp("opinion")
+    (root / "in").mkdir()
+    shutil.copy(OPINION, root / "in" / OPINION.name)
+    settings = load_settings(root / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
+    report = add_production([root / "in"], settings, production="First Circuit opinions")
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="module")
+def doc_id(opinion: Settings) -> str:
+    with Catalog(opinion.catalog_path, readonly=True) as catalog:
+        (row,) = catalog.documents()
+        return str(row["doc_id"])
+
+
+def _search(settings: Settings, text: str):  # type: ignore[no-untyped-def]
+    with open_searcher(settings) as searcher:
+        return search(searcher, text, settings, pagelen=50)
+
+
+def _pages_saying(settings: Settings, doc_id: str, text: str) -> set[int]:
+    """The pages whose own text holds `text` (the rule the index had before bridges)."""
+    sequences = query_terms(text, settings)
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        return {row["page_no"] for row in catalog.pages(doc_id)
+                if match_spans(row["text"], sequences)}
+
+
+def test_a_phrase_over_a_page_break_is_found_on_the_page_where_it_starts(opinion) -> None:  # type: ignore[no-untyped-def]
+    results = _search(opinion, ACROSS_7_8)
+    assert results.total == 1
+    (hit,) = results.hits
+    assert hit.page == 7
+    # the join shown between the pages' words, text escaped (the apostrophe too)
+    assert ("by the <mark>parties</mark>&#39; <mark>agreement</mark>\n[p. 8]\n"
+            "<mark>alone</mark>.  See") in hit.excerpt
+    assert "Case:" not in hit.excerpt and "- 7 -" not in hit.excerpt
+
+
+@pytest.mark.parametrize(("phrase", "page"), [
+    ("\"Watchtower Bible & Tract Soc'y of N.Y.\"", 8),  # "... & Tract" | "Soc'y of N.Y."
+    ("\"happened was a full adversarial hearing would be\"", 9),
+])
+def test_other_breaks_of_the_document(opinion, phrase: str, page: int) -> None:  # type: ignore[no-untyped-def]
+    results = _search(opinion, phrase)
+    assert [h.page for h in results.hits] == [page]
+    assert f"[p. {page + 1}]" in results.hits[0].excerpt
+
+
+@pytest.mark.parametrize("phrase", [
+    "\"agreement soc'y\"",  # end of page 7, start of page 9: not one break
+    "\"parties' agreement see\"",  # page 8's first word left out
+    "\"agreement case 20 1507\"",  # only with page 8's running stamp read as the sentence
+    "\"agreement 7 alone\"",  # only with page 7's page number "- 7 -" read as the sentence
+    "\"agreement 7 case\"",  # both
+])
+def test_a_phrase_that_needs_a_running_line_or_skips_a_page_is_not_found(  # type: ignore[no-untyped-def]
+        opinion, phrase: str) -> None:
+    assert _search(opinion, phrase).total == 0
+
+
+@pytest.mark.parametrize("phrase", ["\"federal court\"", "\"appellate jurisdiction\"",
+                                    "\"full adversarial hearing\"", "\"the chapel\""])
+def test_a_phrase_within_pages_finds_what_it_found_before(opinion, doc_id, phrase) -> None:  # type: ignore[no-untyped-def]
+    results = _search(opinion, phrase)
+    own = _pages_saying(opinion, doc_id, phrase)
+    assert own and {h.page for h in results.hits} == own
+    assert results.total == len(own)  # page 9 holds the phrase and starts one: counted once
+
+
+def test_a_phrase_within_a_page_keeps_its_excerpt(opinion) -> None:  # type: ignore[no-untyped-def]
+    (hit,) = [h for h in _search(opinion, "\"federal court\"").hits if h.page == 7]
+    assert "[p. 8]" not in hit.excerpt
+    assert "on a <mark>federal</mark> <mark>court</mark> by the parties" in hit.excerpt
+
+
+def test_pages_and_totals_are_not_doubled(opinion) -> None:  # type: ignore[no-untyped-def]
+    with open_searcher(opinion) as searcher:
+        assert searcher is not None and searcher.doc_count() == 17
+    with Catalog(opinion.catalog_path, readonly=True) as catalog:
+        assert catalog.stats()["pages"] == 17
+    everywhere = _search(opinion, "20-1507")  # in the running stamp of every page
+    assert everywhere.total == 17
+    assert everywhere.facets["production"] == {"first-circuit-opinions": 17}
+
+
+def _marks(html: str) -> list[str]:
+    page = BeautifulSoup(html, "html.parser")
+    return [m.get_text() for m in page.select("pre.page-text mark")]
+
+
+def _rects(html: str) -> list[list[float]]:
+    page = BeautifulSoup(html, "html.parser")
+    return [[float(r[k]) for k in ("x", "y", "width", "height")]
+            for r in page.select("#page-figure svg.overlay rect.match")]
+
+
+@pytest.fixture(scope="module")
+def client(opinion: Settings):  # type: ignore[no-untyped-def]
+    from web import create_app
+    app = create_app({"ARCHIVE_HOME": str(opinion.home), "TESTING": True})
+    return app.test_client()
+
+
+def test_the_viewers_of_both_pages_mark_their_part(client, doc_id) -> None:  # type: ignore[no-untyped-def]
+    seventh = client.get(f"/doc/{doc_id}/page/7", query_string={"q": ACROSS_7_8})
+    eighth = client.get(f"/doc/{doc_id}/page/8", query_string={"q": ACROSS_7_8})
+    assert seventh.status_code == eighth.status_code == 200
+    assert _marks(seventh.text) == ["parties' agreement"]
+    assert _marks(eighth.text) == ["alone"]
+    words7 = {w[4]: w[:4] for w in client.get(f"/api/doc/{doc_id}/page/7").json["words"]}
+    words8 = client.get(f"/api/doc/{doc_id}/page/8").json["words"]
+    api7 = client.get(f"/api/doc/{doc_id}/page/7", query_string={"q": ACROSS_7_8}).json
+    api8 = client.get(f"/api/doc/{doc_id}/page/8", query_string={"q": ACROSS_7_8}).json
+    # page 7: its last line's "parties' agreement", one box; page 8: its first body word
+    x0, y0 = words7["parties'"][:2]
+    assert api7["matches"] == [[x0, y0, *words7["agreement"][2:]]]
+    alone = next(w for w in words8 if w[4] == "alone.")
+    assert api8["matches"] == [alone[:4]]
+    for html, api in ((seventh.text, api7), (eighth.text, api8)):
+        rects = _rects(html)
+        assert len(rects) == len(api["matches"]) == 1
+        (x, y, _, _), (bx0, by0, _, _) = rects[0], api["matches"][0]
+        assert (x, y) == pytest.approx((bx0 - 2, by0 - 2), abs=0.06)
+    # each viewer says where the rest is
+    assert re.search(r"runs onto\s+<a[^>]*>p\. 8</a>", seventh.text)
+    assert re.search(r"a match on <a[^>]*>p\. 7</a> runs onto this page", eighth.text)
+
+
+def test_the_viewer_of_the_next_break_marks_nothing_of_this_one(client, doc_id) -> None:  # type: ignore[no-untyped-def]
+    ninth = client.get(f"/doc/{doc_id}/page/9", query_string={"q": ACROSS_7_8})
+    assert _marks(ninth.text) == [] and _rects(ninth.text) == []
+    assert client.get(f"/api/doc/{doc_id}/page/9",
+                      query_string={"q": ACROSS_7_8}).json["matches"] == []
+
+
+def test_hostile_text_over_a_break_is_escaped(tmp_path: Path) -> None:
+    """A phrase crossing a break next to markup: the excerpt shows the markup as text."""
+    pages = [["Memorandum for the record", "the detainee was moved to the <b>sally"],
+             ["port</b> <script>alert(1)</script> at noon", "and released the next day"]]
+    write_text_pdf(tmp_path / "in" / "memo.pdf", pages)
+    settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
+    assert not add_production([tmp_path / "in"], settings, production="Memos").failed
+    (hit,) = _search(settings, "\"sally port\"").hits
+    assert hit.page == 1
+    assert ("moved to the &lt;b&gt;<mark>sally</mark>\n[p. 2]\n<mark>port</mark>&lt;/b&gt; "
+            "&lt;script&gt;alert(1)&lt;/script&gt;") in hit.excerpt
+    assert "<script>" not in hit.excerpt and "<b>" not in hit.excerpt
