@@ -10,15 +10,18 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import RESOURCES, needs_tesseract, write_text_pdf
 
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
+from archive.foia import running
 from archive.ingest.pipeline import add_production
+from archive.search import bridges
 from archive.search.matches import match_spans
 from archive.search.query import open_searcher, query_terms, search
-from tests.conftest import RESOURCES, write_text_pdf
 
 OPINION = RESOURCES / "born_digital_ca1_opinion_20-1507.pdf"
+SCANNED = RESOURCES / "DERIVED_scanned_ca1_opinion_20-1507_p7-9.pdf"  # its pages 7-9, scanned
 ACROSS_7_8 = "\"parties' agreement alone\""  # "... by the parties' agreement" | "alone.  See"
 
 
@@ -174,3 +177,89 @@ def test_hostile_text_over_a_break_is_escaped(tmp_path: Path) -> None:
     assert ("moved to the &lt;b&gt;<mark>sally</mark>\n[p. 2]\n<mark>port</mark>&lt;/b&gt; "
             "&lt;script&gt;alert(1)&lt;/script&gt;") in hit.excerpt
     assert "<script>" not in hit.excerpt and "<b>" not in hit.excerpt
+
+
+def test_the_results_page_shows_the_join_and_boxes_the_start(client, doc_id) -> None:  # type: ignore[no-untyped-def]
+    page = BeautifulSoup(client.get("/search", query_string={"q": ACROSS_7_8}).text,
+                         "html.parser")
+    (hit,) = page.select(".hit")
+    assert hit.select_one("a.hit-link")["href"].startswith(f"/doc/{doc_id}/page/7")
+    excerpt = hit.select_one(".excerpt")
+    assert [m.get_text() for m in excerpt.select("mark")] == ["parties", "agreement", "alone"]
+    assert "agreement\n[p. 8]\nalone" in excerpt.get_text()
+    (rect,) = hit.select("svg.overlay rect.match")  # the thumbnail: page 7's part
+    assert 690 < float(rect["y"]) < 700
+
+
+# --- the detector and the bridge, on page texts -------------------------------------------
+
+def _body(text: str, span: tuple[int, int]) -> str:
+    return text[span[0]:span[1]]
+
+
+def test_running_lines_of_the_real_opinion_are_left_out() -> None:
+    import pymupdf
+
+    from archive.read.extract import text_layer
+    with pymupdf.open(OPINION) as pdf:
+        texts = [text_layer(page)[0] for page in pdf]
+    bodies = [_body(t, s) for t, s in zip(texts, running.bodies(texts), strict=True)]
+    assert all("Case: 20-1507" not in body for body in bodies)
+    assert bodies[6].rstrip().endswith("by the parties' agreement")
+    assert bodies[7].startswith("alone.  See Espinal-Domínguez")
+    assert not any(re.search(r"^- \d+ -", b, re.M) for b in bodies)
+    assert bodies[16].strip()  # the last page keeps its body
+
+
+def test_running_lines_found_through_ocr_noise_page_numbers_and_bates() -> None:
+    heads = ["UNITED STATES DEPARTMENT OF HOMELAND SECURITY",
+             "UNITED STATES DEPARTMENT 0F H0MELAND SECURITY",  # as OCR reads a copier scan
+             "UNlTED STATES DEPARTMENT OF HOMELAND SECURlTY"]
+    bodies = ["The detainer was lodged with the county\non the morning of March 3, and the",
+              "officer waited in the sally port\nfor an hour before the release was",
+              "confirmed by the shift supervisor.\nNo further action was taken."]
+    feet = [["Page 1 of 3", "DHS-000101"], ["- 2 -", "2019-ICLI-00003 022455"],
+            ["3", "DHS-000103"]]
+    texts = [f"{head}\n\n{body}\n" + "\n".join(foot)
+             for head, body, foot in zip(heads, bodies, feet, strict=True)]
+    spans = running.bodies(texts)
+    assert [_body(t, s) for t, s in zip(texts, spans, strict=True)] == bodies
+
+
+def test_alternating_heads_are_running_and_a_lone_edge_line_is_not() -> None:
+    texts = ["Syllabus\nThe Court held that the compact\ndid not", "TARRANT v. HERRMANN\n"
+             "grant a right\nto cross borders", "Syllabus\nfor water; the silence\nof the",
+             "TARRANT v. HERRMANN\ncompact means\nno such right"]
+    bodies = [_body(t, s) for t, s in zip(texts, running.bodies(texts), strict=True)]
+    assert [b.split("\n")[0] for b in bodies] == [
+        "The Court held that the compact", "grant a right", "for water; the silence",
+        "compact means"]
+    # a line at the edge of one page only is the page's own
+    lone = "Memorandum\nfor the record"
+    assert running.bodies([lone]) == [(0, len(lone))]
+
+
+def test_a_bridge_keeps_thirty_words_each_side_verbatim() -> None:
+    tail = " ".join(f"t{n}" for n in range(40)) + " sal-"
+    head = "ly port " + " ".join(f"h{n}" for n in range(40))
+    value = bridges.bridge(tail, head)
+    joined, join = bridges.halves(value)
+    assert joined[:join - 1].split()[0] == "t11" and joined[:join - 1].endswith("sal-")
+    assert joined[join:].startswith("ly port h0") and joined[join:].split()[-1] == "h27"
+    assert bridges.bridge("", head) == bridges.bridge(tail, "  ") == ""
+
+
+@pytest.mark.ocr
+@needs_tesseract
+def test_a_scanned_copy_read_by_ocr_finds_the_phrase_over_its_break(tmp_path: Path) -> None:
+    """Pages 7-9 as a copier scan: OCR reads the stamps and page numbers too."""
+    (tmp_path / "in").mkdir()
+    shutil.copy(SCANNED, tmp_path / "in" / SCANNED.name)
+    settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="auto", ocr_lang="eng")
+    report = add_production([tmp_path / "in"], settings, production="Scans")
+    assert not report.failed and report.ocr_pages == 3
+    (hit,) = _search(settings, ACROSS_7_8).hits
+    assert hit.page == 1 and "<mark>agreement</mark>\n[p. 2]\n<mark>alone</mark>" in hit.excerpt
+    # (OCR reads page 9's "Soc'y" as "Socty": the 8/9 break is not asserted)
+    for phrase in ("\"agreement soc'y\"", "\"agreement case\"", "\"agreement 7 case\""):
+        assert _search(settings, phrase).total == 0, phrase

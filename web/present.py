@@ -6,11 +6,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 
 from archive.catalog import Catalog
 from archive.models import Hit
+from archive.search import crossing
 from archive.search.matches import Box, match_boxes
 
 _NOT_OUR_TAG = re.compile(r"<(?!/?mark>)")
@@ -60,8 +62,9 @@ class HitGroup:
 
 
 def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
-              catalog: Catalog | None) -> list[HitView]:
-    """Each hit with its page's size, its document's page count and its match boxes."""
+              catalog: Catalog | None, searcher: Any = None) -> list[HitView]:
+    """Each hit with its page's size, its document's page count and its match boxes (with
+    `searcher`, those of a phrase running over a page break too)."""
     views = []
     pages: dict[str, int] = {}
     for hit in hits:
@@ -71,8 +74,11 @@ def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
             pages[hit.doc_id] = int(doc["page_count"] or 0) if doc is not None else 0
         width = float(row["width"]) if row is not None else 612.0
         height = float(row["height"]) if row is not None else 792.0
-        boxes = (match_boxes(json.loads(row["words"] or "[]"), sequences)
-                 if row is not None and sequences else [])
+        boxes: list[Box] = []
+        if row is not None and sequences:
+            words = json.loads(row["words"] or "[]")
+            boxes = match_boxes(words, sequences) + crossing.on_page(
+                searcher, hit.doc_id, hit.page, row["text"], words, sequences).boxes
         views.append(HitView(hit=hit, excerpt=trusted_marks(hit.excerpt),
                              pages=pages[hit.doc_id], width=width, height=height, boxes=boxes))
     return views

@@ -141,7 +141,8 @@ def results() -> str | Response:
             return redirect(url_for("documents.page", doc_id=stamped[0], page_no=stamped[1],
                                     bates=query.q))
     found = execute(query)
-    views = hit_views(found.hits, query_terms(query.q, get_settings()), get_catalog())
+    views = hit_views(found.hits, query_terms(query.q, get_settings()), get_catalog(),
+                      get_searcher())
     productions = production_names()
     pagelen = current_app.config["RESULTS_PER_PAGE"]
     pages = math.ceil(found.total / pagelen)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import islice
 
 from archive.foia import running
 
@@ -33,14 +34,26 @@ def bridge(tail_body: str, head_body: str, words: int = WORDS) -> str:
         head_body: the body of the next page.
         words: words kept on each side.
     """
-    tail = list(_WORD.finditer(tail_body))
-    head = list(_WORD.finditer(head_body))
+    tail = _last_words(tail_body, words)
+    head = list(islice(_WORD.finditer(head_body), words))
     if not tail or not head:
         return ""
-    start = tail[-words].start() if len(tail) >= words else tail[0].start()
-    end = head[words - 1].end() if len(head) >= words else head[-1].end()
+    start, end = tail[0].start(), head[-1].end()
     # The tail keeps what follows its last word ("sal-" joins "ly" over the break).
     return f"{tail_body[start:].rstrip()}{SEPARATOR}{head_body[head[0].start():end]}"
+
+
+def _last_words(text: str, words: int) -> list[re.Match[str]]:
+    """The last `words` words of `text`, read from its end (a page has hundreds)."""
+    reach = 16 * words
+    while True:
+        at = max(0, len(text) - reach)
+        found = list(_WORD.finditer(text, at))
+        if at > 0 and found and found[0].start() == at:
+            found = found[1:]  # may be the end of a word cut at `at`
+        if len(found) >= words or at == 0:
+            return found[-words:]
+        reach *= 4
 
 
 def halves(value: str) -> tuple[str, int]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuild the three DERIVED test resources from public-domain NTSB files in this repo.
+"""Rebuild the four DERIVED test resources from public-domain files in this repo.
 
     DERIVED_truncated60_ntsb_12-rzcommu_1-058.pdf
         the first 60 % of the bytes (floor) of scan_ntsb_12-rzcommu_1-058.pdf:
@@ -14,6 +14,9 @@
         into a white box with a thin dark border: the pixels inside each box are inverted
         (so its white "(b)(6)" label becomes black on white) and a 2-pixel border is drawn
         on the box's edge, as agencies that redact with outlined white boxes do.
+    DERIVED_scanned_ca1_opinion_20-1507_p7-9.pdf
+        pages 7, 8 and 9 of born_digital_ca1_opinion_20-1507.pdf as a scan: each page
+        rendered at 200 dpi in black and white (PNG), no text layer.
 
 Deterministic (no dates, no /ID, fixed JPEG settings). Needs PyMuPDF and Pillow.
 Run from anywhere:  python tests/resources/make_derived.py
@@ -51,12 +54,15 @@ def sideways() -> Path:
                      HERE / "DERIVED_sideways_ntsb_01-rzcommu_1-019.pdf")
 
 
-def _scan_pdf(jpeg: bytes, size: tuple[int, int], title: str, out: Path) -> Path:
-    """A one-page PDF of a gray JPEG scan filling the page, with fixed metadata."""
+def _scan_pdf(jpeg: bytes | list[bytes], size: tuple[int, int], title: str,
+              out: Path) -> Path:
+    """A PDF of gray JPEG (or black and white PNG) scans, one filling each page, with
+    fixed metadata."""
     doc = pymupdf.open()
-    page = doc.new_page(width=size[0], height=size[1])
-    xref = page.insert_image(page.rect, stream=jpeg)
-    doc.xref_set_key(xref, "ColorSpace", "/DeviceGray")  # MuPDF would tag it ICC-based
+    for scan in [jpeg] if isinstance(jpeg, bytes) else jpeg:
+        page = doc.new_page(width=size[0], height=size[1])
+        xref = page.insert_image(page.rect, stream=scan)
+        doc.xref_set_key(xref, "ColorSpace", "/DeviceGray")  # MuPDF would tag it ICC-based
     doc.set_metadata({
         "title": title, "author": "", "subject": "", "keywords": "",
         "creator": "tests/resources/make_derived.py", "producer": "PyMuPDF",
@@ -88,6 +94,24 @@ def white_boxes() -> Path:
                      HERE / "DERIVED_whiteboxes_ntsb_12-rzcommu_1-058.pdf")
 
 
+def scanned_opinion() -> Path:
+    """Pages 7-9 of the First Circuit opinion as a copier scans them: rendered at 200 dpi,
+    black and white (threshold 160), image only (no text layer), so OCR reads its stamps
+    and page numbers."""
+    src = pymupdf.open(HERE / "born_digital_ca1_opinion_20-1507.pdf")
+    scans = []
+    for number in (7, 8, 9):
+        pixmap = src[number - 1].get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+        img = Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)
+        buf = io.BytesIO()
+        img.point(lambda v: 255 if v > 160 else 0).convert("1").save(
+            buf, format="PNG", optimize=True, dpi=(200, 200))
+        scans.append(buf.getvalue())
+    return _scan_pdf(scans, (612, 792),
+                     "DERIVED test file: First Circuit No. 20-1507, pages 7-9 scanned",
+                     HERE / "DERIVED_scanned_ca1_opinion_20-1507_p7-9.pdf")
+
+
 if __name__ == "__main__":
-    for p in (truncated(), sideways(), white_boxes()):
+    for p in (truncated(), sideways(), white_boxes(), scanned_opinion()):
         print(f"wrote {p.name} ({p.stat().st_size} bytes)")
