@@ -263,3 +263,17 @@ def test_a_scanned_copy_read_by_ocr_finds_the_phrase_over_its_break(tmp_path: Pa
     # (OCR reads page 9's "Soc'y" as "Socty": the 8/9 break is not asserted)
     for phrase in ("\"agreement soc'y\"", "\"agreement case\"", "\"agreement 7 case\""):
         assert _search(settings, phrase).total == 0, phrase
+
+
+def test_a_word_hyphenated_over_a_break(tmp_path: Path) -> None:
+    pages = [["Memorandum for the record", "the detainee was moved to the sal-"],
+             ["ly port at noon and released", "the next day"]]
+    write_text_pdf(tmp_path / "in" / "memo.pdf", pages)
+    settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
+    assert not add_production([tmp_path / "in"], settings, production="Memos").failed
+    for phrase in ("\"sally port at noon\"", "\"to the sally\""):  # as within a page
+        assert [h.page for h in _search(settings, phrase).hits] == [1], phrase
+    (hit,) = _search(settings, "\"sally port\"").hits
+    assert "the <mark>sal</mark>-\n[p. 2]\n<mark>ly</mark> <mark>port</mark> at noon" \
+        in hit.excerpt
+    assert _search(settings, "\"port at noon\"").total == 1  # page 2's own

@@ -189,19 +189,23 @@ class ExactPhrase(query.Phrase):
                    if weighting is not None else [])
         return _ListedMatcher(docs, weights, scorers, self.boost)
 
-    def keeps(self, starts: set[int]) -> bool:
-        """Whether a page where the phrase starts at these positions matches (any does)."""
-        return bool(starts)
+    def keeps(self, starts: set[int], first: list[int], last: list[int]) -> bool:
+        """Whether a page where the phrase starts at these positions, its first and last
+        words at those, matches (any does)."""
+        return True
 
     def _fallback(self, searcher: Any, context: Any) -> Any:
         """The matcher where positions cannot be compared here: Whoosh's own."""
         return super().matcher(searcher, context)
 
 
+Keeps = Callable[[set[int], list[int], list[int]], bool]
+
+
 def _adjacent(reader: Any, fieldname: str, words: list[bytes], fmt: Any,
-              keeps: Callable[[set[int]], bool] = bool) -> tuple[list[int], list[list[float]]]:
+              keeps: Keeps | None = None) -> tuple[list[int], list[list[float]]]:
     """The pages of a segment where the words stand at consecutive positions, in order
-    (starting where `keeps` accepts), and each word's frequency on each of them."""
+    (where `keeps` accepts them), and each word's frequency on each of them."""
     unique = list(dict.fromkeys(words))
     postings = {w: _blocks(reader, fieldname, w) for w in unique}
     candidates: set[int] | None = None
@@ -228,7 +232,9 @@ def _adjacent(reader: Any, fieldname: str, words: list[bytes], fmt: Any,
             starts = shifted if starts is None else starts & shifted
             if not starts:
                 break
-        if starts and keeps(starts) and not reader.is_deleted(d):
+        if starts and (keeps is None or keeps(starts, found[words[0]][d][0],
+                                              found[words[-1]][d][0])) \
+                and not reader.is_deleted(d):
             docs.append(d)
             weights.append([found[w][d][1] for w in words])
     return docs, weights

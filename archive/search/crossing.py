@@ -27,9 +27,14 @@ FIELD = "bridge"
 class BridgePhrase(ExactPhrase):
     """A phrase of a page's bridge that starts before the break and ends after it."""
 
-    def keeps(self, starts: set[int]) -> bool:  # noqa: D102
-        first = bridges.JOIN - len(self.words) + 1
-        return any(first <= start < bridges.JOIN for start in starts)
+    def keeps(self, starts: set[int], first: list[int], last: list[int]) -> bool:  # noqa: D102
+        join, size = bridges.JOIN, len(self.words)
+        if any(join - size < start < join for start in starts):  # on join - 1 and join
+            return True
+        # A word hyphenated over the break ("sal-" + "ly") stands at join - 1 and join: a
+        # phrase may start or end on it.
+        return (join in starts and join - 1 in first) or (join - size in starts
+                                                          and join in last)
 
     def _fallback(self, searcher: Any, context: Any) -> Any:
         # Whoosh's own phrase would also match phrases lying on one side of the break,
