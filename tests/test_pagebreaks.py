@@ -165,13 +165,19 @@ def test_the_viewer_of_the_next_break_marks_nothing_of_this_one(client, doc_id) 
                       query_string={"q": ACROSS_7_8}).json["matches"] == []
 
 
-def test_hostile_text_over_a_break_is_escaped(tmp_path: Path) -> None:
-    """A phrase crossing a break next to markup: the excerpt shows the markup as text."""
-    pages = [["Memorandum for the record", "the detainee was moved to the <b>sally"],
-             ["port</b> <script>alert(1)</script> at noon", "and released the next day"]]
+def _memo(tmp_path: Path, pages: list[list[str]]) -> Settings:
+    """An archive of one born-digital PDF with these lines on its pages."""
     write_text_pdf(tmp_path / "in" / "memo.pdf", pages)
     settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
     assert not add_production([tmp_path / "in"], settings, production="Memos").failed
+    return settings
+
+
+def test_hostile_text_over_a_break_is_escaped(tmp_path: Path) -> None:
+    """A phrase crossing a break next to markup: the excerpt shows the markup as text."""
+    settings = _memo(tmp_path, [
+        ["Memorandum for the record", "the detainee was moved to the <b>sally"],
+        ["port</b> <script>alert(1)</script> at noon", "and released the next day"]])
     (hit,) = _search(settings, "\"sally port\"").hits
     assert hit.page == 1
     assert ("moved to the &lt;b&gt;<mark>sally</mark>\n[p. 2]\n<mark>port</mark>&lt;/b&gt; "
@@ -266,11 +272,9 @@ def test_a_scanned_copy_read_by_ocr_finds_the_phrase_over_its_break(tmp_path: Pa
 
 
 def test_a_word_hyphenated_over_a_break(tmp_path: Path) -> None:
-    pages = [["Memorandum for the record", "the detainee was moved to the sal-"],
-             ["ly port at noon and released", "the next day"]]
-    write_text_pdf(tmp_path / "in" / "memo.pdf", pages)
-    settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
-    assert not add_production([tmp_path / "in"], settings, production="Memos").failed
+    settings = _memo(tmp_path, [
+        ["Memorandum for the record", "the detainee was moved to the sal-"],
+        ["ly port at noon and released", "the next day"]])
     for phrase in ("\"sally port at noon\"", "\"to the sally\""):  # as within a page
         assert [h.page for h in _search(settings, phrase).hits] == [1], phrase
     (hit,) = _search(settings, "\"sally port\"").hits
