@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 
 from archive.foia import bates
 
-DEPTH = 3  # lines looked at from each edge of a page
+DEPTH = 4  # lines looked at from each edge of a page
 _STAMP_WORDS = 8  # a line this short with a Bates number is a stamp, not a sentence
 _SIMILAR = 0.8  # SequenceMatcher ratio of two shapes that are one line misread by OCR
 _PAGE_NUMBER = re.compile(
