@@ -5,6 +5,7 @@ Usage::
 
     python bench/page_breaks.py                 # findability on the corpus + cost, 2,000 pages
     python bench/page_breaks.py --pages 5000
+    python bench/page_breaks.py --pages 0       # findability only
 
 Findability: the multi-page born-digital records of ../shared/corpus (court opinions with
 running stamps, page numbers and alternating running heads) are added as `archive add`
@@ -55,15 +56,18 @@ RUNNING = {
                        r"TARRANT REGIONAL WATER DIST\. v\. HERRMANN",
                        r"Opinion of the Court", r"Syllabus"],
 }
+NOTES = "——————"  # the Supreme Court's rule over footnotes
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 OUT = REPO / "bench" / "out"
 
 
 def true_parts(text: str, patterns: list[str]) -> tuple[list[str], list[str], list[str]]:
     """A page's running head words, body words, running foot words, by the hand-written
-    patterns: running lines at the edges, blank lines skipped."""
+    patterns: running lines at the edges, blank lines skipped, footnotes left out."""
     lines = [line.strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
+    if NOTES in lines:  # footnotes under the rule: not where the sentence runs on
+        lines = lines[:len(lines) - lines[::-1].index(NOTES) - 1]
     runs = [any(re.fullmatch(p, line) for p in patterns) for line in lines]
     first = next((i for i, r in enumerate(runs) if not r), len(lines))
     last = next((i for i in range(len(lines) - 1, -1, -1) if not runs[i]), -1)
@@ -178,7 +182,8 @@ def cost(work: Path, count: int) -> dict[str, object]:
 def main() -> None:
     """Run both parts and print (and save) the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=2000, help="pages of the cost part")
+    parser.add_argument("--pages", type=int, default=2000,
+                        help="pages of the cost part (0: findability only)")
     args = parser.parse_args()
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -186,7 +191,8 @@ def main() -> None:
             results["findability"] = findability(Path(tmp) / "corpus")
         else:
             print(f"{CORPUS} is absent: findability skipped", file=sys.stderr)
-        results["cost"] = cost(Path(tmp), args.pages)
+        if args.pages:
+            results["cost"] = cost(Path(tmp), args.pages)
     OUT.mkdir(exist_ok=True)
     (OUT / "page_breaks.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

@@ -281,3 +281,15 @@ def test_a_word_hyphenated_over_a_break(tmp_path: Path) -> None:
     assert "the <mark>sal</mark>-\n[p. 2]\n<mark>ly</mark> <mark>port</mark> at noon" \
         in hit.excerpt
     assert _search(settings, "\"port at noon\"").total == 1  # page 2's own
+
+
+def test_footnotes_under_a_rule_end_the_body_and_an_email_rule_does_not() -> None:
+    note = ("the Compact leaves no waters\nunallocated, so the claim fails\n——————\n"
+            "9 See Brief for Petitioner 34.\nPage 4")
+    email = ("Please see the note below.\nThanks,\n________________________________\n"
+             "From: Silva, Sathya\nSent: Monday, April 4, 2022\nThe agreement covers\n"
+             "Page 5")
+    (note_body, email_body) = [_body(t, s) for t, s in
+                               zip((note, email), running.bodies([note, email]), strict=True)]
+    assert note_body == "the Compact leaves no waters\nunallocated, so the claim fails"
+    assert email_body.endswith("The agreement covers")

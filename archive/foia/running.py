@@ -11,7 +11,8 @@ A line at an edge is running when it is a page number, carries a Bates number, h
 word at all (rules, dots), or has the shape (lowercased, digits as `#`) of a line at an
 edge of a neighbouring page: one page away (OCR noise tolerated) or two (left and right
 pages of a book alternate). Only the first and last `DEPTH` lines are looked at, so a
-document of thousands of pages costs a few dozen short comparisons a page.
+document of thousands of pages costs a few dozen short comparisons a page. Footnotes under
+a short rule end the body too: the sentence runs on above them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _SIMILAR = 0.8  # SequenceMatcher ratio of two shapes that are one line misread 
 _PAGE_NUMBER = re.compile(
     r"^\W*(?:page|pg|p)?\W*\d{1,5}(?:\W*(?:of|/)\W*\d{1,5})?\W*$", re.IGNORECASE)
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
+# The rule over footnotes: a short line of dashes (an email's long ____ rule parts messages).
+_NOTE_RULE = re.compile(r"[-_‐‑‒–—―]{4,20}")
 _DIGITS = re.compile(r"\d+")
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -91,5 +94,16 @@ def bodies(texts: Sequence[str]) -> list[Span]:
         while last > max(first, len(spans) - DEPTH) and _running(
                 text[slice(*spans[last - 1])], near, close):
             last -= 1
+        last = _above_notes(text, spans, first, last)
         out.append((spans[first][0], spans[last - 1][1]) if first < last else (0, 0))
     return out
+
+
+def _above_notes(text: str, spans: list[Span], first: int, last: int) -> int:
+    """Where a page's running text ends: before the short rule that sets its footnotes
+    apart, when there is one in the lower two thirds of the body (a footnote is not where a
+    sentence runs on to the next page); else `last`."""
+    for i in range(last - 2, first + (last - first) // 3, -1):
+        if _NOTE_RULE.fullmatch(text[slice(*spans[i])].strip()):
+            return i
+    return last
