@@ -293,3 +293,32 @@ def test_footnotes_under_a_rule_end_the_body_and_an_email_rule_does_not() -> Non
                                zip((note, email), running.bodies([note, email]), strict=True)]
     assert note_body == "the Compact leaves no waters\nunallocated, so the claim fails"
     assert email_body.endswith("The agreement covers")
+
+
+def test_soft_hyphens_join_words_within_a_page_and_over_a_break(tmp_path: Path) -> None:
+    """Typeset PDFs (the Supreme Court's) break words with a soft hyphen (U+00AD)."""
+    from archive.search import index
+    settings = load_settings(tmp_path / "home")
+    doc = {"doc_id": "0" * 16, "title": "slip opinion", "kind": "pdf", "page_count": 2,
+           "productions": [{"slug": "scotus", "name": "Slip opinions"}]}
+    texts = ["each State was left to regulate the ac\xad\ntivities of her own citizens, and "
+             "the cap on each State's access to subbasin 5's ex\xad",
+             "cess water implies that if a State cannot access sufficient water"]
+    with index.writer(index.recreate(settings.whoosh_dir)) as w:
+        index.add_pages(w, doc, [{"page_no": n, "text": t, "text_source": "text"}
+                                 for n, t in enumerate(texts, 1)])
+    for phrase in ("\"regulate the activities\"", "\"subbasin 5's excess\""):
+        assert [h.page for h in _search(settings, phrase).hits] == [1], phrase
+    (hit,) = _search(settings, "\"excess water\"").hits
+    assert "<mark>ex</mark>\xad\n[p. 2]\n<mark>cess</mark> <mark>water</mark>" in hit.excerpt
+
+
+def test_a_letters_continuation_head_is_running() -> None:
+    letter = ["CITY OF CHICAGO\nDepartment of Police\nDear Mr. Martinez:\nThe records you "
+              "asked for would disclose unique and specialized\nEstablished 1849",
+              "Freddy Martinez\nDecember 8, 2014\nPage 2\ninvestigative techniques not "
+              "generally used\nby law enforcement. Their release would\nendanger the "
+              "officers who use them.\nSincerely,"]
+    bodies = [_body(t, s) for t, s in zip(letter, running.bodies(letter), strict=True)]
+    assert bodies[1].startswith("investigative techniques not generally used")
+    assert bodies[0].startswith("CITY OF CHICAGO")  # a first page has no running head

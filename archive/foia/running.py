@@ -28,6 +28,8 @@ _STAMP_WORDS = 8  # a line this short with a Bates number is a stamp, not a sent
 _SIMILAR = 0.8  # SequenceMatcher ratio of two shapes that are one line misread by OCR
 _PAGE_NUMBER = re.compile(
     r"^\W*(?:page|pg|p)?\W*\d{1,5}(?:\W*(?:of|/)\W*\d{1,5})?\W*$", re.IGNORECASE)
+_PAGE_LABEL = re.compile(r"^\W*(?:page|pg)\W*\d{1,5}(?:\W*(?:of|/)\W*\d{1,5})?\W*$",
+                         re.IGNORECASE)
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 # The rule over footnotes: a short line of dashes (an email's long ____ rule parts messages).
 _NOTE_RULE = re.compile(r"[-_‐‑‒–—―]{4,20}")
@@ -88,7 +90,7 @@ def bodies(texts: Sequence[str]) -> list[Span]:
         close = [s for j in (i - 1, i + 1) if 0 <= j < len(texts) for s in edges[j]]
         near = set(close) | {s for j in (i - 2, i + 2) if 0 <= j < len(texts) for s in edges[j]}
         near.discard("")
-        first, last = 0, len(spans)
+        first, last = _below_page_label(text, spans), len(spans)
         while first < min(last, DEPTH) and _running(text[slice(*spans[first])], near, close):
             first += 1
         while last > max(first, len(spans) - DEPTH) and _running(
@@ -97,6 +99,17 @@ def bodies(texts: Sequence[str]) -> list[Span]:
         last = _above_notes(text, spans, first, last)
         out.append((spans[first][0], spans[last - 1][1]) if first < last else (0, 0))
     return out
+
+
+def _below_page_label(text: str, spans: list[Span]) -> int:
+    """The first line after a page label ("Page 2") among a page's first DEPTH lines (in
+    its upper half); 0 if none. A letter's later pages open with the addressee, the date
+    and the page: all three are its running head, though the first page, under a
+    letterhead, has none."""
+    for i in range(min(DEPTH, len(spans) // 2) - 1, -1, -1):
+        if _PAGE_LABEL.match(text[slice(*spans[i])]):
+            return i + 1
+    return 0
 
 
 def _above_notes(text: str, spans: list[Span], first: int, last: int) -> int:

@@ -30,7 +30,8 @@ SCHEMA_VERSION = 3  # 2: foia, dup_group, release_order; 3: bridge (phrases over
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
-_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n[ \t]*$")
+# A hyphen, or the soft hyphen typeset PDFs print at a line end ("ex\xad\ncess").
+_LINE_BREAK_HYPHEN = re.compile(r"[-\xad][ \t]*\r?\n[ \t]*$")
 
 
 class HyphenJoiningTokenizer(Tokenizer):
@@ -115,7 +116,7 @@ def word_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
     for pos, match in enumerate(_WORD.finditer(text)):
         if previous is not None:
             gap = text[previous.end():match.start()]
-            if "-" in gap and "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
+            if "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
                 joined = previous.group() + match.group()
                 yield pos - 1, joined, previous.start(), match.end()
                 yield pos, joined, previous.start(), match.end()
@@ -134,7 +135,7 @@ def analyse_word(word: str) -> str:
     return word
 
 
-_ANY_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n")
+_ANY_LINE_BREAK_HYPHEN = re.compile(r"[-\xad][ \t]*\r?\n")
 
 
 def analysed_words(text: str) -> tuple[list[str], list[re.Match[str]], set[str]]:

@@ -128,7 +128,7 @@ def _pieces(word: str) -> tuple[tuple[str, ...], str, bool, bool]:
     if not found:
         return (), "", False, False
     return (tuple(analyse_word(t) for t, _, _ in found), found[-1][0],
-            word[found[-1][2]:] == "-", found[0][1] == 0)
+            word[found[-1][2]:] in ("-", "\xad"), found[0][1] == 0)
 
 
 def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> list[list[int]]:
