@@ -322,3 +322,30 @@ def test_a_letters_continuation_head_is_running() -> None:
     bodies = [_body(t, s) for t, s in zip(letter, running.bodies(letter), strict=True)]
     assert bodies[1].startswith("investigative techniques not generally used")
     assert bodies[0].startswith("CITY OF CHICAGO")  # a first page has no running head
+
+
+def test_a_withdrawn_page_lends_no_words_to_the_page_before(tmp_path: Path) -> None:
+    """Page 8 withdrawn: page 7's bridge holds page 8's first words, so the phrase over
+    the 7/8 break is not found, and no excerpt, viewer or API shows page 8's words."""
+    from archive.editing import withdrawals
+    from archive.editing.accounts import User
+    from web import create_app
+    (tmp_path / "in").mkdir()
+    shutil.copy(OPINION, tmp_path / "in" / OPINION.name)
+    settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
+    assert not add_production([tmp_path / "in"], settings, production="Opinions").failed
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        doc = str(catalog.documents()[0]["doc_id"])
+    editor = User("editor", "editor")
+    withdrawals.withdraw(settings, editor, doc, 8, "personal data released by mistake")
+    assert _search(settings, ACROSS_7_8).total == 0
+    either = f"\"federal court\" OR {ACROSS_7_8}"
+    (hit,) = [h for h in _search(settings, either).hits if h.page == 7]
+    assert "[p. 8]" not in hit.excerpt and "alone" not in hit.excerpt
+    client = create_app({"ARCHIVE_HOME": str(settings.home), "TESTING": True}).test_client()
+    seventh = client.get(f"/doc/{doc}/page/7", query_string={"q": ACROSS_7_8})
+    assert _marks(seventh.text) == [] and "runs onto" not in seventh.text
+    assert client.get(f"/api/doc/{doc}/page/7",
+                      query_string={"q": ACROSS_7_8}).json["matches"] == []
+    withdrawals.restore(settings, editor, doc, 8)
+    assert [h.page for h in _search(settings, ACROSS_7_8).hits] == [7]

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from archive import records as foia_records
 from archive.search import crossing
 from archive.search.matches import match_boxes
-from archive.search.query import parse, query_terms
+from archive.search.query import closed_bridges, parse, query_terms
 from web.db import get_catalog, get_searcher, get_settings
 from web.exports import rows_response
 from web.links import absolute_url, public_root
@@ -71,7 +71,7 @@ def page(doc_id: str, page_no: int) -> Response:
         parse(q, settings)  # a malformed query is a 400, not an empty list
         sequences = query_terms(q, settings)
         across = crossing.on_page(get_searcher(), doc_id, page_no, record.text, record.words,
-                                  sequences)  # a phrase running over a page break
+                                  sequences, closed_bridges(settings))  # over a page break
         data["matches"] = match_boxes(record.words, sequences) + across.boxes
     return jsonify(data)
 

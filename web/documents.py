@@ -24,7 +24,7 @@ from archive.citation import citation_line
 from archive.errors import IndexLostError, NotFoundError, QueryError
 from archive.search import crossing, rewrites
 from archive.search.matches import highlight_text, match_boxes
-from archive.search.query import matching_pages, query_terms
+from archive.search.query import closed_bridges, matching_pages, query_terms
 from web import foia, pageimages
 from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
@@ -98,7 +98,8 @@ def page(doc_id: str, page_no: int) -> str:
     q = query_arg()
     hit_pages, sequences, notice = query_matches(doc_id, q)
     across = crossing.on_page(get_searcher() if sequences else None, doc_id, page_no,
-                              record.text, record.words, sequences)
+                              record.text, record.words, sequences,
+                              closed_bridges(get_settings()))
     width, height = page_image_size(record.width, record.height,
                                     current_app.config["IMAGE_WIDTH"])
     catalog = get_catalog()

@@ -62,9 +62,11 @@ class HitGroup:
 
 
 def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
-              catalog: Catalog | None, searcher: Any = None) -> list[HitView]:
+              catalog: Catalog | None, searcher: Any = None,
+              closed: frozenset[str] = frozenset()) -> list[HitView]:
     """Each hit with its page's size, its document's page count and its match boxes (with
-    `searcher`, those of a phrase running over a page break too)."""
+    `searcher`, those of a phrase running over a page break too, but over none of the
+    `closed` bridges: `query.closed_bridges`)."""
     views = []
     pages: dict[str, int] = {}
     for hit in hits:
@@ -78,7 +80,7 @@ def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
         if row is not None and sequences:
             words = json.loads(row["words"] or "[]")
             boxes = match_boxes(words, sequences) + crossing.on_page(
-                searcher, hit.doc_id, hit.page, row["text"], words, sequences).boxes
+                searcher, hit.doc_id, hit.page, row["text"], words, sequences, closed).boxes
         views.append(HitView(hit=hit, excerpt=trusted_marks(hit.excerpt),
                              pages=pages[hit.doc_id], width=width, height=height, boxes=boxes))
     return views

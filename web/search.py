@@ -14,7 +14,7 @@ from archive.errors import NotFoundError
 from archive.foia import exemptions
 from archive.foia.kinds import KINDS
 from archive.models import SearchResults
-from archive.search.query import bates_lookup, query_terms
+from archive.search.query import bates_lookup, closed_bridges, query_terms
 from archive.search.query import search as run_search
 from web.auth import is_editor
 from web.db import get_catalog, get_searcher, get_settings
@@ -190,8 +190,9 @@ def results() -> str | Response:
             return redirect(url_for("documents.page", doc_id=stamped[0], page_no=stamped[1],
                                     bates=query.q))
     found = execute(query)
-    views = hit_views(found.hits, query_terms(query.q, get_settings()), get_catalog(),
-                      get_searcher())
+    settings = get_settings()
+    views = hit_views(found.hits, query_terms(query.q, settings), get_catalog(),
+                      get_searcher(), closed_bridges(settings))
     productions = production_names()
     pagelen = current_app.config["RESULTS_PER_PAGE"]
     pages = math.ceil(found.total / pagelen)

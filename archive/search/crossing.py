@@ -43,15 +43,24 @@ class BridgePhrase(ExactPhrase):
         return matching.NullMatcher()
 
 
-def across_pages(q: query.Query) -> query.Query:
+def across_pages(q: query.Query, closed: frozenset[str] = frozenset()) -> query.Query:
     """`q` with each phrase of page text also matched across a page break (by the page
-    where it starts)."""
+    where it starts), except over the bridges of the pages in `closed` (page keys)."""
+    shut = query.Or([query.Term("id", key) for key in sorted(closed)]) if closed else None
+
     def visit(node: query.Query) -> query.Query:
         if (type(node) is query.Phrase and node.fieldname == "text" and node.slop == 1
                 and len(node.words) > 1):
-            return query.Or([node, BridgePhrase(FIELD, node.words, boost=node.boost)])
+            bridge: query.Query = BridgePhrase(FIELD, node.words, boost=node.boost)
+            return query.Or([node, bridge if shut is None else query.AndNot(bridge, shut)])
         return node
     return q.accept(visit)
+
+
+def key_before(key: str) -> str:
+    """The key of the page before the page of `key` (`models.page_key`)."""
+    doc_id, _, page_no = key.rpartition(":")
+    return page_key(doc_id, int(page_no) - 1)
 
 
 def _crossing(value: str, sequences: Sequence[Sequence[str]]
@@ -104,7 +113,8 @@ class Across:
 
 
 def on_page(searcher: Any, doc_id: str, page_no: int, text: str, words: Sequence[Word],
-            sequences: Sequence[Sequence[str]]) -> Across:
+            sequences: Sequence[Sequence[str]], closed: frozenset[str] = frozenset()
+            ) -> Across:
     """The parts of crossing matches on one page: the start of those running onto the
     next page, the end of those coming from the page before.
 
@@ -116,12 +126,15 @@ def on_page(searcher: Any, doc_id: str, page_no: int, text: str, words: Sequence
         text: the page's text.
         words: the page's word boxes.
         sequences: from `query.query_terms`.
+        closed: keys of pages whose bridge is not used (`query.closed_bridges`).
     """
     found = Across()
     if searcher is None or not sequences:
         return found
     text = normalize_text(text)
     for part_of, bridge_page in ((_head, page_no - 1), (_tail, page_no)):
+        if page_key(doc_id, bridge_page) in closed:
+            continue
         value = _stored_bridge(searcher, doc_id, bridge_page)
         joined, join, _, across = _crossing(value, sequences)
         for start, end in across:

@@ -288,11 +288,13 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     if collapse:
         if production:
             matcher_query = query.Require(matcher_query, query.Term("production_id", production))
-        return _collapsed(searcher, text, matcher_query, sequences, page, pagelen)
+        return _collapsed(searcher, text, matcher_query, sequences, page, pagelen,
+                          closed_bridges(settings))
     collector = collectors.CountingCollector(
         first + pagelen, _FACETS, only=("production_id", production) if production else None)
     searcher.search_with_collector(matcher_query, collector)
-    hits = [_hit(h, sequences) for h in collector.results()[first:first + pagelen]]
+    closed = closed_bridges(settings)
+    hits = [_hit(h, sequences, closed) for h in collector.results()[first:first + pagelen]]
     counts = {name: dict(counter) for name, counter in collector.counts.items()}
     return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
                          pagelen=pagelen, facets=counts)
@@ -315,7 +317,8 @@ def prepare(searcher: Searcher, text: str, settings: Settings,
     bates_key = rewrites.bates_key(text)
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
-    watched = bounds.watch(collectors.exact_phrases(crossing.across_pages(parsed)), deadline)
+    bridged = crossing.across_pages(parsed, closed_bridges(settings))
+    watched = bounds.watch(collectors.exact_phrases(bridged), deadline)
     return public(watched, settings), _marked(parsed, searcher)
 
 
@@ -327,6 +330,9 @@ class _Hidden:
     inode: int  # a catalog made anew is another file
     version: int = -1  # the catalog's data version when `found` was read
     found: query.Query | None = None
+    closed: frozenset[str] = frozenset()  # `closed_bridges`
+
+
 
 
 def withdrawn_query(settings: Settings) -> query.Query | None:
@@ -337,6 +343,20 @@ def withdrawn_query(settings: Settings) -> query.Query | None:
     a connection to the catalog and reads the list again only when another connection
     committed since (`Catalog.data_version`: ~10 us; reading the list: ~1 ms).
     """
+    held = _hidden(settings)
+    return held.found if held is not None else None
+
+
+def closed_bridges(settings: Settings) -> frozenset[str]:
+    """The keys of the pages whose bridge (`crossing`) must not be used: the withdrawn
+    pages and the pages before them (a bridge holds the next page's first words), so a
+    phrase running onto a withdrawn page neither matches nor shows its words."""
+    held = _hidden(settings)
+    return held.closed if held is not None else frozenset()
+
+
+def _hidden(settings: Settings) -> _Hidden | None:
+    """This thread's withdrawn pages of the archive, read again after any commit."""
     path = settings.catalog_path
     try:
         inode = path.stat().st_ino
@@ -354,10 +374,11 @@ def withdrawn_query(settings: Settings) -> query.Query | None:
         docs, pages = withdrawals.hidden_keys(held.catalog)
         terms = [query.Term("doc_id", d) for d in docs] + [query.Term("id", k) for k in pages]
         held.found, held.version = (query.Or(terms) if terms else None), version
+        held.closed = frozenset(pages) | {crossing.key_before(key) for key in pages}
     cache[path] = held
     while len(cache) > _HELD_PER_THREAD:  # a thread that searched other archives
         cache.popitem(last=False)[1].catalog.close()
-    return held.found
+    return held
 
 
 def public(q: query.Query, settings: Settings) -> query.Query:
@@ -367,7 +388,8 @@ def public(q: query.Query, settings: Settings) -> query.Query:
 
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
-               sequences: list[list[str]], page: int, pagelen: int) -> SearchResults:
+               sequences: list[list[str]], page: int, pagelen: int,
+               closed: frozenset[str]) -> SearchResults:
     """Hits with near-duplicate pages collapsed to their earliest release: the total and the
     facets count the pages shown, `folded` the copies left out.
 
@@ -394,7 +416,7 @@ def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
                 counter[value] = counter.get(value, 0) + 1
         counts[name] = counter
     first = (max(page, 1) - 1) * pagelen
-    hits = [_hit(results[rank], sequences) for rank in kept[first:first + pagelen]]
+    hits = [_hit(results[rank], sequences, closed) for rank in kept[first:first + pagelen]]
     return SearchResults(query=text, total=len(kept), hits=hits, page=page, pagelen=pagelen,
                          facets=counts, folded=len(results.top_n) - len(kept))
 
@@ -462,14 +484,17 @@ def bates_lookup(searcher: Searcher | None, text: str,
     return str(stored["doc_id"]), int(stored["page"])
 
 
-def _hit(h: Any, sequences: list[list[str]]) -> Hit:
-    return hit_of(h.fields(), float(h.score or 0.0), sequences)
+def _hit(h: Any, sequences: list[list[str]], closed: frozenset[str]) -> Hit:
+    return hit_of(h.fields(), float(h.score or 0.0), sequences, closed)
 
 
-def hit_of(fields: dict[str, Any], score: float, sequences: list[list[str]]) -> Hit:
-    """A hit from a page's stored fields, its score and what its excerpt marks."""
+def hit_of(fields: dict[str, Any], score: float, sequences: list[list[str]],
+           closed: frozenset[str] = frozenset()) -> Hit:
+    """A hit from a page's stored fields, its score and what its excerpt marks (its bridge
+    only when the page is not in `closed`: `closed_bridges`)."""
     text = fields.get("text", "")
-    across = crossing.excerpt(fields.get("bridge", ""), sequences, int(fields["page"]) + 1)
+    bridge = "" if fields.get("id") in closed else fields.get("bridge", "")
+    across = crossing.excerpt(bridge, sequences, int(fields["page"]) + 1)
     excerpt = (excerpts.BETWEEN.join(filter(None, [excerpts.excerpt(text, sequences), across]))
                or str(escape(_opening(text))))
     return Hit(
@@ -499,7 +524,8 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
     if searcher is None:
         return []
     found = searcher.search(
-        public(bounds.watch(crossing.across_pages(parsed), deadline), settings),
+        public(bounds.watch(crossing.across_pages(parsed, closed_bridges(settings)), deadline),
+               settings),
         filter=query.Term("doc_id", doc_id), limit=None)
     pages = searcher.reader().column_reader("page")
     return sorted(int(pages[docnum]) for docnum in found.docs())
