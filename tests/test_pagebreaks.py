@@ -307,8 +307,12 @@ def test_soft_hyphens_join_words_within_a_page_and_over_a_break(tmp_path: Path) 
     with index.writer(index.recreate(settings.whoosh_dir)) as w:
         index.add_pages(w, doc, [{"page_no": n, "text": t, "text_source": "text"}
                                  for n, t in enumerate(texts, 1)])
-    for phrase in ("\"regulate the activities\"", "\"subbasin 5's excess\""):
+    # a soft hyphen never joins two words: the joined word stands at one position, so a
+    # phrase runs through it, within a page and over a break
+    for phrase in ("\"regulate the activities of her\"", "\"subbasin 5's excess\"",
+                   "\"5's excess water implies\"", "\"excess water\""):
         assert [h.page for h in _search(settings, phrase).hits] == [1], phrase
+    assert _search(settings, "\"activities\"").total == 1
     (hit,) = _search(settings, "\"excess water\"").hits
     assert "<mark>ex</mark>\xad\n[p. 2]\n<mark>cess</mark> <mark>water</mark>" in hit.excerpt
 
@@ -349,3 +353,13 @@ def test_a_withdrawn_page_lends_no_words_to_the_page_before(tmp_path: Path) -> N
                       query_string={"q": ACROSS_7_8}).json["matches"] == []
     withdrawals.restore(settings, editor, doc, 8)
     assert [h.page for h in _search(settings, ACROSS_7_8).hits] == [7]
+
+
+
+def test_soft_hyphenated_words_are_boxed_whole_in_a_phrase() -> None:
+    from archive.search.matches import match_boxes
+    words = [[72, 100, 110, 112, "farther"], [114, 100, 150, 112, "down\xad"],
+             [72, 114, 110, 126, "stream"], [114, 114, 130, 126, "and"]]
+    sequences = query_terms("\"farther downstream and\"", load_settings(Path("/nonexistent")))
+    assert match_boxes(words, sequences) == [[72.0, 100.0, 150.0, 112.0],
+                                             [72.0, 114.0, 130.0, 126.0]]

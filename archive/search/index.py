@@ -43,6 +43,7 @@ _VERSION_FILE = ".schema_version"
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 # A hyphen, or the soft hyphen typeset PDFs print at a line end ("ex\xad\ncess").
 _LINE_BREAK_HYPHEN = re.compile(r"[-\xad][ \t]*\r?\n[ \t]*$")
+_SOFT_BREAK = re.compile(r"\w+(?:['’]\w+)*\xad[ \t]*\r?\n[ \t]*\w+(?:['’]\w+)*")
 
 
 class HyphenJoiningTokenizer(Tokenizer):
@@ -107,10 +108,18 @@ class BridgeTokenizer(HyphenJoiningTokenizer):
                                         start_pos, start_char, tokenize, mode, **kwargs)
             return
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        shift = bridges.JOIN - len(_WORD.findall(joined, 0, join)) + start_pos
-        for pos, text, start, end in word_tokens(joined):
+        found = list(word_tokens(joined))
+        tail = 1 + max((pos for pos, _, _, end in found if end < join), default=-1)
+        shift = bridges.JOIN - tail + start_pos
+        for pos, text, start, end in found:
             yield self._token(token, text, pos + shift, start + start_char, end + start_char,
                               positions, chars, keeporiginal)
+            if start < join < end and pos + shift == bridges.JOIN - 1 + start_pos \
+                    and _SOFT_BREAK.fullmatch(joined, start, end):
+                # A word soft-hyphenated over the break stands at one position: at the next
+                # page's too, so that a phrase ending on it is seen to cross the break.
+                yield self._token(token, text, pos + shift + 1, start + start_char,
+                                  end + start_char, positions, chars, keeporiginal)
 
 
 def text_analyzer(tokenizer: Tokenizer | None = None) -> Any:
@@ -122,14 +131,24 @@ def text_analyzer(tokenizer: Tokenizer | None = None) -> Any:
 def word_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
     """(position, word, start, end) of each word, and of each word joined across a line-break
     hyphen (at the positions of both halves, before the second half): the tokenizer's output.
+
+    A soft hyphen (U+00AD) only ever breaks a word, never joins two: the joined word takes
+    the first half's position alone, the second half none, so a phrase runs through it
+    ("farther down\xad⏎stream and").
     """
     previous: re.Match[str] | None = None
-    for pos, match in enumerate(_WORD.finditer(text)):
+    back = 0  # positions given back to soft-hyphenated words
+    for number, match in enumerate(_WORD.finditer(text)):
+        pos = number - back
         if previous is not None:
             gap = text[previous.end():match.start()]
             if "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
                 joined = previous.group() + match.group()
                 yield pos - 1, joined, previous.start(), match.end()
+                if gap[0] == "\xad":
+                    back += 1
+                    previous = match
+                    continue
                 yield pos, joined, previous.start(), match.end()
         yield pos, match.group(), match.start(), match.end()
         previous = match

@@ -120,15 +120,16 @@ def _starts_new_line(previous: Word, word: Word) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def _pieces(word: str) -> tuple[tuple[str, ...], str, bool, bool]:
-    """A stored word's analysed tokens, its last token as written, whether it ends in "-"
-    right after that token, and whether it begins with a token (a line-end hyphen before
-    it then joins the two, as the index joins them)."""
+def _pieces(word: str) -> tuple[tuple[str, ...], str, str, bool]:
+    """A stored word's analysed tokens, its last token as written, the hyphen it ends in
+    right after that token ("-", the soft hyphen "\xad", or ""), and whether it begins with
+    a token (a line-end hyphen before it then joins the two, as the index joins them)."""
     found = [(token, start, end) for _, token, start, end in word_tokens(word)]
     if not found:
-        return (), "", False, False
+        return (), "", "", False
+    ending = word[found[-1][2]:]
     return (tuple(analyse_word(t) for t, _, _ in found), found[-1][0],
-            word[found[-1][2]:] in ("-", "\xad"), found[0][1] == 0)
+            ending if ending in ("-", "\xad") else "", found[0][1] == 0)
 
 
 def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> list[list[int]]:
@@ -143,18 +144,21 @@ def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> 
     at: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     keys = wanted.keys
     pos = 0
-    joins_next = False  # the previous word ended with a hyphen after a token
+    joins_next = ""  # the hyphen the previous word ended with, after a token
     last = ""
     for i, word in enumerate(words):
         forms, tail, hyphen, leading = _pieces(str(word[4]))
         if not forms:
-            joins_next = False
+            joins_next = ""
             continue
         if joins_next and leading and _starts_new_line(words[i - 1], word):
             first = next(t for _, t, _, _ in word_tokens(str(word[4])))
+            soft = joins_next == "\xad"  # the joined word alone, at the first half's place
             for key in keys(analyse_word(last + first)):
-                for p in (pos - 1, pos):
+                for p in (pos - 1,) if soft else (pos - 1, pos):
                     at[p][key].update((i - 1, i))
+            if soft:
+                forms = forms[1:]
         for form in forms:
             for key in keys(form):
                 at[pos][key].add(i)
