@@ -295,18 +295,25 @@ def test_footnotes_under_a_rule_end_the_body_and_an_email_rule_does_not() -> Non
     assert email_body.endswith("The agreement covers")
 
 
-def test_soft_hyphens_join_words_within_a_page_and_over_a_break(tmp_path: Path) -> None:
-    """Typeset PDFs (the Supreme Court's) break words with a soft hyphen (U+00AD)."""
+def _indexed(tmp_path: Path, texts: list[str]) -> Settings:
+    """An index (no catalog) of one document with these page texts, written as `add`
+    writes a document (text typeset PDFs give that the base-14 fonts cannot print)."""
     from archive.search import index
     settings = load_settings(tmp_path / "home")
-    doc = {"doc_id": "0" * 16, "title": "slip opinion", "kind": "pdf", "page_count": 2,
-           "productions": [{"slug": "scotus", "name": "Slip opinions"}]}
-    texts = ["each State was left to regulate the ac\xad\ntivities of her own citizens, and "
-             "the cap on each State's access to subbasin 5's ex\xad",
-             "cess water implies that if a State cannot access sufficient water"]
+    doc = {"doc_id": "0" * 16, "title": "slip opinion", "kind": "pdf",
+           "page_count": len(texts), "productions": [{"slug": "scotus", "name": "Slip opinions"}]}
     with index.writer(index.recreate(settings.whoosh_dir)) as w:
         index.add_pages(w, doc, [{"page_no": n, "text": t, "text_source": "text"}
                                  for n, t in enumerate(texts, 1)])
+    return settings
+
+
+def test_soft_hyphens_join_words_within_a_page_and_over_a_break(tmp_path: Path) -> None:
+    """Typeset PDFs (the Supreme Court's) break words with a soft hyphen (U+00AD)."""
+    settings = _indexed(tmp_path, [
+        "each State was left to regulate the ac\xad\ntivities of her own citizens, and the "
+        "cap on each State's access to subbasin 5's ex\xad",
+        "cess water implies that if a State cannot access sufficient water"])
     # a soft hyphen never joins two words: the joined word stands at one position, so a
     # phrase runs through it, within a page and over a break
     for phrase in ("\"regulate the activities of her\"", "\"subbasin 5's excess\"",
@@ -363,3 +370,11 @@ def test_soft_hyphenated_words_are_boxed_whole_in_a_phrase() -> None:
     sequences = query_terms("\"farther downstream and\"", load_settings(Path("/nonexistent")))
     assert match_boxes(words, sequences) == [[72.0, 100.0, 150.0, 112.0],
                                              [72.0, 114.0, 130.0, 126.0]]
+
+
+def test_a_typeset_apostrophe_is_a_typed_one(tmp_path: Path) -> None:
+    settings = _indexed(tmp_path, ["Tarrant’s Commerce Clause argument founders\nhere",
+                                   "and the State's own waters"])
+    assert [h.page for h in _search(settings, "\"tarrant's commerce clause\"").hits] == [1]
+    (hit,) = _search(settings, "\"state’s own\"").hits
+    assert hit.page == 2 and "<mark>State&#39;s</mark> <mark>own</mark>" in hit.excerpt

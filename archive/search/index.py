@@ -134,23 +134,25 @@ def word_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
 
     A soft hyphen (U+00AD) only ever breaks a word, never joins two: the joined word takes
     the first half's position alone, the second half none, so a phrase runs through it
-    ("farther down\xad⏎stream and").
+    ("farther down\xad⏎stream and"). A typeset apostrophe (’) is read as a typed one, so
+    "Tarrant’s" and "Tarrant's" are the same word.
     """
     previous: re.Match[str] | None = None
     back = 0  # positions given back to soft-hyphenated words
     for number, match in enumerate(_WORD.finditer(text)):
         pos = number - back
+        word = match.group().replace("’", "'")
         if previous is not None:
             gap = text[previous.end():match.start()]
             if "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
-                joined = previous.group() + match.group()
+                joined = previous.group().replace("’", "'") + word
                 yield pos - 1, joined, previous.start(), match.end()
                 if gap[0] == "\xad":
                     back += 1
                     previous = match
                     continue
                 yield pos, joined, previous.start(), match.end()
-        yield pos, match.group(), match.start(), match.end()
+        yield pos, word, match.start(), match.end()
         previous = match
 
 
