@@ -1,0 +1,501 @@
+#!/usr/bin/env python3
+"""Findability (issue 11): is a phrase a reader sees on a page found on that page?
+
+Usage::
+
+    python bench/findability.py [--seed 11] [--misses 15] [--json [PATH]] [--rebuild]
+
+Builds an archive of real documents from ../shared/corpus with the real pipeline
+(`archive.ingest.pipeline.add_production`, the code of `archive add`: text layers, OCR where
+the archive decides it is needed) into a temporary ARCHIVE_HOME, then searches it through
+`archive.search.query.search` (the code of `archive search` and the reading room), top 10
+hits per phrase. Exact mode is today's phrase search (`"w1 w2 w3"`); tolerant mode is the
+same call with `tolerant=True`, used when `search` has that keyword (inspect.signature),
+else reported "n/a". The archive is cached in --cache (default /tmp/findability), keyed by
+the input files, the archive's source and the tesseract version: a second run on the same
+code only searches.
+
+Classes (phrases: bench/findability_phrases.py explains the sampling and the judge):
+
+* a text_layer: real born-digital pages (court opinions, a complaint, agency letters and
+  tables): windows of 3-6 words inside one text block.
+* b ocr: the 7 hand-transcribed scanned pages of ocr_ground_truth/scribe_pages, added as
+  PNGs; phrases from the transcription, searched in what our OCR made of them.
+* c hybrid: derived. A real born-digital page (HYBRID_BASES in findability_corpus.py) with
+  its lower 70 % blanked by a redaction (its text removed) and a scribe page image inserted
+  there as a figure (PyMuPDF `insert_image`); phrases from the picture's transcription.
+* d numbered: derived. Real transcribed text set on 28 numbered lines a page (Courier 12,
+  24 pt apart): deposition_01's transcript with the number printed just left of each line,
+  and filing_01's complaint on pleading paper (numbers in a margin left of a double rule);
+  phrases span a line break, so a line number lies between their words in the text layer.
+* d' numbered_scan: the real scanned 4-up deposition (deposition_01, 25 numbered lines a
+  quarter), phrases spanning two transcript lines; scored against the OCR goals.
+* e page_break: real multi-page documents with running headers, footers and page stamps
+  (a Supreme Court slip opinion, a Cook County complaint, and a First Circuit opinion that,
+  derived, carries a Bates number stamped on each page's bottom right as producing parties
+  stamp them: `CA1-FOIA-004101`...): the last 1-5 words of page N's body and the first
+  words of page N+1's body (headers, footers, page numbers, Bates and footnotes left out),
+  for pages whose body runs on (page N's last body line has 5+ words and does not end a
+  sentence). Found when the hit is page N or N+1.
+* e' page_break_notes: the same, where footnotes lie between the two parts.
+* f short: real born-digital pages of a few words and no image (an exhibit slip sheet,
+  one-line test pages), and, derived, the first line of 4+ words of six real documents set
+  alone on a page (Helvetica 11). Such pages must be read from their text layer, not OCR'd.
+
+Also in the archive: 6 scanned NTSB and Chicago PD pages nobody transcribed (distractors;
+a tolerant extra hit there counts as wrong). The derived files are written by
+`findability_corpus.make_examples` (deterministic: the same corpus gives the same bytes).
+
+Reported per class: phrases, found in the top 10 (exact, tolerant), the tolerant mode's
+precision (of the hits it adds beyond exact mode's top 10, the share on a page whose true
+text holds the phrase up to OCR errors), pages OCR'd; the misses with file, page, phrase and
+why (words absent from the stored text, or present but not in sequence); and the OCR word
+accuracy (bench/ocr_accuracy.py's bag-of-words metric) of the archive's OCR of the scribe
+pages in the same run. Exits 0 with a message when ../shared/corpus or tesseract is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import random
+import re
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import findability_corpus as files  # noqa: E402
+import findability_phrases as fp  # noqa: E402
+import ocr_accuracy  # noqa: E402
+import pymupdf  # noqa: E402
+
+from archive.catalog import Catalog  # noqa: E402
+from archive.config import Settings, load_settings  # noqa: E402
+from archive.errors import ArchiveError  # noqa: E402
+from archive.ingest.pipeline import add_production  # noqa: E402
+from archive.search.query import open_searcher, search  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpus"
+CLASSES = {  # key: (label, phrases wanted, goals: exact, tolerant, precision, not OCR'd)
+    "text_layer": ("a text-layer pages", 60, (1.0, 1.0, None, True)),
+    "ocr": ("b OCR'd pages", 56, (0.95, 0.98, 0.9, False)),
+    "hybrid": ("c hybrid pages", 35, (1.0, 1.0, None, False)),
+    "numbered": ("d line-numbered pages", 30, (1.0, 1.0, None, False)),
+    "numbered_scan": ("d' line-numbered scan", 15, (0.95, 0.98, 0.9, False)),
+    "page_break": ("e page-break phrases", 40, (0.95, 0.95, None, False)),
+    "page_break_notes": ("e' page break after footnotes", 20, (0.95, 0.95, None, False)),
+    "short": ("f short born-digital pages", 30, (1.0, 1.0, None, True)),
+}
+Truth = dict[tuple[str, int], list[str] | None]
+
+
+# --------------------------------------------------------------------------- the archive
+
+
+def _digest(paths: Sequence[Path], *extra: str) -> str:
+    h = hashlib.sha256("\0".join(extra).encode())
+    for path in paths:
+        h.update(str(path).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def prepare_inputs(corpus: Path, cache: Path) -> tuple[Path, list[files.Source]]:
+    """The input files, made once per corpus and recipe."""
+    used = [corpus / rel for rel in (*files.TEXT_DOCS, *files.NOISE)]
+    used += [corpus / files.GT / f"{n}.{ext}" for n in files.SCRIBE for ext in ("png", "gt.txt")]
+    used += [corpus / rel for rel, _ in files.SHORT_REAL]
+    recipe = "".join(inspect.getsource(f) for f in files.RECIPE)
+    inputs = cache / f"inputs-{_digest(used, str(files.RECIPE_VERSION), recipe)}"
+    if not (inputs / "sources.json").exists():
+        shutil.rmtree(inputs, ignore_errors=True)
+        files.make_examples(corpus, inputs)
+    return inputs, files.load_sources(inputs)
+
+
+def build_archive(inputs: Path, cache: Path, jobs: int, rebuild: bool) -> tuple[Settings, dict]:
+    """An archive of the inputs, built by `add_production` unless one for the same inputs,
+    archive code and tesseract is cached."""
+    import pytesseract
+
+    code = sorted((REPO / "archive").rglob("*.py"))
+    home = cache / f"home-{_digest(code, inputs.name, str(pytesseract.get_tesseract_version()))}"
+    settings = load_settings(home, jobs=jobs, ocr_mode="auto")
+    done = home / "findability-build.json"
+    if done.exists() and not rebuild:
+        return settings, {**json.loads(done.read_text()), "cached": str(home)}
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    start = time.perf_counter()
+    folders = [inputs / name for name in ("real", "noise", "scans", "derived")]
+    report = add_production(folders, settings, production="findability")
+    build = {"seconds": round(time.perf_counter() - start, 1), "pages": report.pages,
+             "ocr_pages": report.ocr_pages,
+             "failed": [f"{f.file}: {f.error}" for f in report.failed]}
+    done.write_text(json.dumps(build))
+    return settings, build
+
+
+# --------------------------------------------------------------------------- truth, phrases
+
+
+def truths(inputs: Path, sources: list[files.Source], corpus: Path) -> tuple[Truth, dict]:
+    """Every page's true words (None for the untranscribed scans) and, per source page, the
+    segments and lines phrases are drawn from."""
+    truth: Truth = {}
+    parts: dict[tuple[str, int], dict[str, Any]] = {}
+    for src in sources:
+        if src.cls == "scan":
+            lines = files.gt_lines(corpus, src.pictures[1])
+            truth[(src.file, 1)] = [w for line in lines if line for w in line]
+            parts[(src.file, 1)] = {"cls": src.cls, "lines": lines}
+            continue
+        with pymupdf.open(inputs / src.file) as doc:
+            for page in doc:
+                key = (src.file, page.number + 1)
+                lines = files.page_lines(page)
+                words = files.page_words(lines)
+                part: dict[str, Any] = {"cls": src.cls, "segments": files.block_segments(lines)}
+                if src.cls == "noise":
+                    truth[key] = None
+                    continue
+                if page.number + 1 in src.pictures:
+                    picture = files.gt_lines(corpus, src.pictures[page.number + 1])
+                    words += [w for line in picture if line for w in line]
+                    part["lines"] = picture
+                if page.number + 1 in src.lines:
+                    laid = files.normalized([ln.split() for ln in src.lines[page.number + 1]])
+                    words = [w for line in laid for w in line]
+                    part["lines"] = laid
+                truth[key] = words
+                parts[key] = part
+    return truth, parts
+
+
+def draw_phrases(truth: Truth, parts: dict, inputs: Path, seed: int) -> list[fp.Phrase]:
+    """The phrases of every class, seeded per class (a class's phrases do not change when
+    another class's recipe does)."""
+    haystacks = [" " + " ".join(w) + " " for w in truth.values() if w]
+
+    def rare(window: tuple[str, ...]) -> bool:
+        needle = " " + " ".join(window) + " "
+        return sum(needle in h for h in haystacks) <= fp.MAX_PAGES_WITH_PHRASE
+
+    def rng(cls: str) -> random.Random:
+        return random.Random(f"{seed}:{cls}")
+
+    phrases: list[fp.Phrase] = []
+    by_cls: dict[str, list[tuple[str, int]]] = {}
+    for key, part in parts.items():
+        by_cls.setdefault(part["cls"], []).append(key)
+    # a: two windows a page, pages in a seeded order, until enough
+    r = rng("text_layer")
+    pages = sorted(by_cls.get("text", []))
+    r.shuffle(pages)
+    for file, page in pages:
+        for window in fp.sample_windows(parts[(file, page)]["segments"], 2, r, rare):
+            if len([p for p in phrases if p.cls == "text_layer"]) < CLASSES["text_layer"][1]:
+                phrases.append(fp.Phrase("text_layer", file, page, window))
+    # b, c: windows in the transcription's paragraphs (a numbered transcript: in one line)
+    for cls, source_cls, each in (("ocr", "scan", 8), ("hybrid", "hybrid", 5)):
+        r = rng(cls)
+        for file, page in sorted(by_cls.get(source_cls, [])):
+            lines = parts[(file, page)]["lines"]
+            numbered = any(n in file for n in files.NUMBERED_SCANS)
+            segments = fp.flow_segments((ln or [] for ln in lines),
+                                        10**6 if numbered else fp.FLOW_WORDS)
+            for window in fp.sample_windows(segments, each, r, rare):
+                phrases.append(fp.Phrase(cls, file, page, window))
+    # d, d': across a line break of a numbered page
+    r = rng("numbered")
+    for file, page in sorted(by_cls.get("numbered", [])):
+        lines = parts[(file, page)]["lines"]
+        for _, window in fp.sample_joins(list(zip(lines, lines[1:], strict=False)), 6, r, rare):
+            phrases.append(fp.Phrase("numbered", file, page, window))
+    r = rng("numbered_scan")
+    for file, page in sorted(k for k in by_cls.get("scan", [])
+                             if any(n in k[0] for n in files.NUMBERED_SCANS)):
+        lines = parts[(file, page)]["lines"]
+        pairs = [(a, b) for a, b in zip(lines, lines[1:], strict=False) if a and b]
+        for _, window in fp.sample_joins(pairs, CLASSES["numbered_scan"][1], r, rare):
+            phrases.append(fp.Phrase("numbered_scan", file, page, window))
+    phrases += page_break_phrases(inputs, rng("page_break"), rare)
+    # f: up to two windows of each short page's whole text
+    r = rng("short")
+    for file, page in sorted(by_cls.get("short", [])):
+        for window in fp.sample_windows([truth[(file, page)] or []], 2, r, rare):
+            phrases.append(fp.Phrase("short", file, page, window))
+    return phrases
+
+
+def page_break_phrases(inputs: Path, r: random.Random, rare: Any) -> list[fp.Phrase]:
+    """One phrase per page break whose body runs on (page N's last body word does not end a
+    sentence), at most the class's count, pairs chosen in a seeded order."""
+    breaks = []
+    for file, allowed in files.PAGE_BREAK_DOCS.items():
+        with pymupdf.open(inputs / file) as doc:
+            parts = files.page_parts(doc)
+        body = {n: [line for line, kind in lines if kind == "body"] for n, lines in parts.items()}
+        numbers = [n for n in sorted(body) if allowed is None or n in allowed]
+        for n in numbers[:-1]:
+            if n + 1 not in body or not body[n] or not body[n + 1]:
+                continue
+            last = body[n][-1].words
+            if len(last) < 5 or re.search(r"[.?!:;]['\"’”)]*$", last[-1]):
+                continue  # a paragraph's end, a date or a signature line: nothing runs on
+            left, right = files.normalized([[w for line in body[n][-2:] for w in line.words],
+                                            [w for line in body[n + 1][:2] for w in line.words]])
+            cls = "page_break_notes" if files.notes_after_body(parts[n]) else "page_break"
+            breaks.append((cls, file, n, left, right))
+    r.shuffle(breaks)
+    phrases: list[fp.Phrase] = []
+    for cls, file, n, left, right in breaks:
+        if sum(p.cls == cls for p in phrases) >= CLASSES[cls][1]:
+            continue
+        for _, window in fp.sample_joins([(left, right)], 1, r, rare):
+            phrases.append(fp.Phrase(cls, file, n, window, (n, n + 1)))
+    return phrases
+
+
+# --------------------------------------------------------------------------- searching
+
+
+def run_queries(settings: Settings, phrases: list[fp.Phrase], file_of: dict[str, str],
+                truth: Truth) -> list[fp.Outcome]:
+    """Each phrase through `search`, top 10 per mode, judged."""
+    tolerant = "tolerant" in inspect.signature(search).parameters
+    outcomes = []
+    with open_searcher(settings) as searcher:
+        for phrase in phrases:
+            errors: list[str] = []
+            exact, total = _top(searcher, phrase, settings, file_of, errors)
+            loose = (_top(searcher, phrase, settings, file_of, errors, tolerant=True)[0]
+                     if tolerant else None)
+            outcome = fp.judge(phrase, exact, loose, lambda f, p: truth.get((f, p)))
+            outcome.error, outcome.exact_total = "; ".join(errors), total
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _top(searcher: Any, phrase: fp.Phrase, settings: Settings, file_of: dict[str, str],
+         errors: list[str], **tolerant: bool) -> tuple[list[tuple[str, int]], int]:
+    """(file, page) of the top hits and the number of pages matched; none when the query
+    is refused (the error noted)."""
+    try:
+        results = search(searcher, phrase.query, settings, pagelen=fp.TOP, **tolerant)
+    except ArchiveError as exc:
+        errors.append(("tolerant: " if tolerant else "exact: ") + str(exc).splitlines()[0])
+        return [], 0
+    hits = [(file_of.get(hit.doc_id, f"?{hit.doc_id}"), hit.page) for hit in results.hits]
+    return hits, results.total
+
+
+def diagnose(outcome: fp.Outcome, stored: dict[tuple[str, int], list[str]]) -> str:
+    """Why a phrase was missed, from the page text the archive stored."""
+    phrase = outcome.phrase
+    if outcome.error:
+        return f"query refused: {outcome.error}"
+    text = [w for page in (phrase.pages or (phrase.page,))
+            for w in stored.get((phrase.file, page), [])]
+    if not text:
+        return "the page has no stored text"
+    if len(phrase.pages) == 2:  # across a page break: what lies between, as stored
+        first, second = (stored.get((phrase.file, p), []) for p in phrase.pages)
+        return (f"stored: p{phrase.pages[0]} ends '{' '.join(first[-6:])}' | "
+                f"p{phrase.pages[1]} begins '{' '.join(second[:12])}'")
+    split = [f"{a}|{b}" for a, b in zip(text, text[1:], strict=False)
+             if a.endswith(fp.SOFT_HYPHEN) and a[:-1] + b in phrase.words]
+    if split:
+        return "stored split by a soft hyphen at a line end: " + ", ".join(split)
+    absent = [w for w in phrase.words if w not in text]
+    if absent:
+        return "not in the stored text: " + ", ".join(absent)
+    if fp.contains(text, phrase.words, tolerant=False):
+        if not outcome.exact_total:
+            hint = " (the query's ' against the page's \u2019?)" if "'" in phrase.text else ""
+            return f"in the stored text (quotes and case folded), yet no page matches{hint}"
+        return f"in the stored text, not in the top 10 of {outcome.exact_total} pages"
+    best = max(range(len(text)), key=lambda i: _agree(text, i, phrase.words))
+    return "stored: " + " ".join(text[best:best + len(phrase.words) + 2])
+
+
+def _agree(text: list[str], start: int, words: Sequence[str]) -> int:
+    n = 0
+    while n < len(words) and start + n < len(text) and text[start + n] == words[n]:
+        n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(outcomes: list[fp.Outcome], pages: dict[str, dict[str, int]],
+           ocr: dict[str, Any], misses: int) -> dict[str, Any]:
+    """The per-class table, the misses and the OCR accuracy, printed; returned for --json."""
+    tolerant = any(o.tolerant is not None for o in outcomes)
+    rows: dict[str, Any] = {}
+    print(f"\n{'class':<29}{'n':>4}{'exact':>8}{'tolerant':>10}{'precision':>16}"
+          f"{'OCR pages':>11}  goals (exact / tolerant / precision)")
+    for cls, (label, _, goals) in CLASSES.items():
+        row = fp.summarize([o for o in outcomes if o.phrase.cls == cls])
+        row["label"], row["pages"] = label, pages.get(cls, {})
+        row["goals"] = _goals(row, goals, tolerant)
+        rows[cls] = row
+        print(f"{label:<29}{row['n']:>4}{_pct(row['exact']):>8}"
+              f"{_pct(row['tolerant']) if tolerant else 'n/a':>10}"
+              f"{_precision(row) if tolerant else 'n/a':>16}"
+              f"{row['pages'].get('ocr', 0):>6}/{row['pages'].get('all', 0):<4}  "
+              f"{row['goals']['text']}")
+    if not tolerant:
+        print("tolerant mode: not available (archive.search.query.search has no `tolerant`)")
+    print("\nfound per file (exact" + (", tolerant" if tolerant else "") + " / phrases):")
+    for cls in CLASSES:
+        mine = [o for o in outcomes if o.phrase.cls == cls]
+        counts = {}
+        for o in mine:
+            c = counts.setdefault(Path(o.phrase.file).name, [0, 0, 0])
+            c[0], c[1], c[2] = c[0] + o.exact, c[1] + bool(o.tolerant), c[2] + 1
+        rows[cls]["by_file"] = counts
+        print(f"  {cls:<17}" + ", ".join(
+            f"{name} {e}{f',{t}' if tolerant else ''}/{n}" for name, (e, t, n) in counts.items()))
+    print(f"\nOCR word accuracy of the archive's OCR on {ocr['pages']} hand-transcribed pages "
+          f"(bench/ocr_accuracy.py metric): {_pct(ocr['bow'])} mean per page "
+          f"({_pct(ocr['bow_micro'])} pooled); README's figure for bench/ocr_accuracy.py: "
+          "94.9 %")
+    missed = [o for o in outcomes if not o.exact or o.tolerant is False]
+    print(f"\nmisses ({len(missed)}; the first {misses} per class):")
+    for cls in CLASSES:
+        for o in [o for o in missed if o.phrase.cls == cls][:misses]:
+            modes = "/".join(m for m, ok in (("exact", o.exact), ("tolerant", o.tolerant))
+                             if ok is False)
+            print(f"  {cls:<17}{modes:<15}{o.phrase.file} p{o.phrase.page}  "
+                  f"\"{o.phrase.text}\"  -- {o.why}")
+    return {"classes": rows, "ocr_word_accuracy": ocr, "tolerant_available": tolerant,
+            "misses": [{"class": o.phrase.cls, "file": o.phrase.file, "page": o.phrase.page,
+                        "phrase": o.phrase.text, "exact": o.exact, "tolerant": o.tolerant,
+                        "why": o.why, "exact_top": o.exact_top} for o in missed]}
+
+
+def _goals(row: dict[str, Any], goals: tuple, tolerant: bool) -> dict[str, Any]:
+    exact_goal, tolerant_goal, precision_goal, text_layer = goals
+    checks = {"exact": (row["exact"], exact_goal)}
+    if tolerant:
+        checks["tolerant"] = (row["tolerant"], tolerant_goal)
+        if precision_goal is not None:
+            checks["precision"] = (row["precision"], precision_goal)
+    met = {name: value is not None and value >= goal - 1e-9
+           for name, (value, goal) in checks.items()}
+    if text_layer:  # read from the text layer: no page OCR'd
+        met["not OCR'd"] = not row["pages"].get("ocr")
+    wanted = f"{exact_goal:.0%} / {tolerant_goal:.0%}" + (
+        f" / {precision_goal}" if precision_goal is not None else "") + (
+        " / no OCR" if text_layer else "")
+    verdict = ", ".join(f"{name} {'met' if ok else 'NOT met'}" for name, ok in met.items())
+    return {"met": met, "text": f"{wanted}: {verdict}" if row["n"] else "no phrases"}
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _precision(row: dict[str, Any]) -> str:
+    extras = row["extra_right"] + row["extra_wrong"]
+    return "no extra" if not extras else f"{row['precision']:.2f} ({row['extra_right']}/{extras})"
+
+
+def stored_pages(settings: Settings, doc_ids: dict[str, str]) -> tuple[dict, dict]:
+    """Every page's stored text (normalised words) and how it was read, by (file, page)."""
+    text: dict[tuple[str, int], list[str]] = {}
+    source: dict[tuple[str, int], str] = {}
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        for doc_id, file in doc_ids.items():
+            for row in catalog.pages(doc_id):
+                text[(file, row["page_no"])] = ocr_accuracy.normalize_words(row["text"] or "")
+                source[(file, row["page_no"])] = row["text_source"]
+    return text, source
+
+
+def ocr_accuracy_of(settings: Settings, corpus: Path, file_of: dict[str, str]) -> dict[str, Any]:
+    """bench/ocr_accuracy.py's bag-of-words accuracy of the archive's OCR of the scans."""
+    items = {i.name: i for i in ocr_accuracy.load_corpus(corpus / files.GT)}
+    scores = []
+    with Catalog(settings.catalog_path, readonly=True) as catalog:
+        for doc_id, file in file_of.items():
+            name = Path(file).stem
+            if file.startswith("scans/") and name in items:
+                row = catalog.page(doc_id, 1)
+                scores.append(ocr_accuracy.score(items[name], row["text"] if row else ""))
+    if not scores:
+        return {"pages": 0, "bow": None, "bow_micro": None}
+    words = sum(s["n_gt"] for s in scores)
+    return {"pages": len(scores), "bow": statistics.fmean(s["bow"] for s in scores),
+            "bow_micro": 1 - sum(s["bow_err"] for s in scores) / words}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/findability"),
+                    help="where the inputs and the built archive are kept (default %(default)s)")
+    ap.add_argument("--seed", type=int, default=11, help="phrase sampling seed (default 11)")
+    ap.add_argument("--jobs", type=int, default=2, help="`add` worker processes (default 2)")
+    ap.add_argument("--misses", type=int, default=15, help="misses listed per class")
+    ap.add_argument("--rebuild", action="store_true", help="build the archive again")
+    ap.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                    help="also write the results as JSON to PATH (stdout without PATH)")
+    args = ap.parse_args(argv)
+    if not (args.corpus / files.GT).is_dir() or not (args.corpus / "foia_pdfs").is_dir():
+        print(f"findability: skipped, {args.corpus} (../shared/corpus: foia_pdfs, "
+              f"{files.GT}) not found")
+        return 0
+    if shutil.which("tesseract") is None:
+        print("findability: skipped, tesseract is not installed (apt-get install tesseract-ocr)")
+        return 0
+    inputs, sources = prepare_inputs(args.corpus, args.cache)
+    settings, build = build_archive(inputs, args.cache, args.jobs, args.rebuild)
+    print(f"archive: {settings.home} ({'cached' if 'cached' in build else 'built'}; "
+          f"{build['pages']} pages, {build['ocr_pages']} OCR'd, {build['seconds']} s to add)")
+    for failure in build["failed"]:
+        print(f"  FAILED {failure}")
+    file_of = {hashlib.sha256((inputs / s.file).read_bytes()).hexdigest()[:16]: s.file
+               for s in sources}
+    truth, parts = truths(inputs, sources, args.corpus)
+    phrases = draw_phrases(truth, parts, inputs, args.seed)
+    print(f"phrases: seed {args.seed}, random 3-6 word windows of the true text, skipping "
+          "windows under half content words and phrases on 4+ pages")
+    start = time.perf_counter()
+    outcomes = run_queries(settings, phrases, file_of, truth)
+    stored, read_by = stored_pages(settings, file_of)
+    for outcome in outcomes:
+        if not outcome.exact or outcome.tolerant is False:
+            outcome.why = diagnose(outcome, stored)
+    pages: dict[str, dict[str, int]] = {}
+    for cls in CLASSES:
+        keys = {(p.file, q) for p in phrases if p.cls == cls for q in (p.pages or (p.page,))}
+        pages[cls] = {"all": len(keys), "ocr": sum(read_by.get(k) == "ocr" for k in keys)}
+    print(f"{len(phrases)} phrases searched in {time.perf_counter() - start:.1f} s")
+    result = report(outcomes, pages, ocr_accuracy_of(settings, args.corpus, file_of), args.misses)
+    result.update(seed=args.seed, archive=str(settings.home), build=build,
+                  files=files.describe(sources), date=time.strftime("%Y-%m-%d"))
+    if args.json == "-":
+        print(json.dumps(result, indent=1, default=str))
+    elif args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
