@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import inspect
 import json
@@ -66,6 +67,7 @@ import re
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,14 +115,21 @@ def _digest(paths: Sequence[Path], *extra: str) -> str:
 
 def prepare_inputs(corpus: Path, cache: Path) -> tuple[Path, list[files.Source]]:
     """The input files, made once per corpus and recipe."""
-    used = [corpus / rel for rel in (*files.TEXT_DOCS, *files.NOISE)]
-    used += [corpus / files.GT / f"{n}.{ext}" for n in files.SCRIBE for ext in ("png", "gt.txt")]
-    used += [corpus / rel for rel, _ in files.SHORT_REAL]
-    recipe = "".join(inspect.getsource(f) for f in files.RECIPE)
+    cache.mkdir(parents=True, exist_ok=True)
+    picked = [*files.TEXT_DOCS, *files.NOISE, *files.SHORT_LINE_SOURCES, files.BATES[0],
+              files.PLEADING_TEXT[0], *(rel for rel, _ in files.HYBRID_BASES),
+              *(rel for rel, _ in files.SHORT_REAL)]
+    picked += [f"{files.GT}/{n}.{ext}" for n in files.SCRIBE for ext in ("png", "gt.txt")]
+    used = [corpus / rel for rel in dict.fromkeys(picked)]
+    recipe = "".join(inspect.getsource(f) for f in files.RECIPE) + repr(files.RECIPE_DATA)
     inputs = cache / f"inputs-{_digest(used, str(files.RECIPE_VERSION), recipe)}"
     if not (inputs / "sources.json").exists():
-        shutil.rmtree(inputs, ignore_errors=True)
-        files.make_examples(corpus, inputs)
+        fresh = Path(tempfile.mkdtemp(prefix="making-", dir=cache))
+        files.make_examples(corpus, fresh)
+        try:
+            fresh.rename(inputs)  # whole or absent, whoever else makes them
+        except OSError:
+            shutil.rmtree(fresh)
     return inputs, files.load_sources(inputs)
 
 
@@ -133,17 +142,19 @@ def build_archive(inputs: Path, cache: Path, jobs: int, rebuild: bool) -> tuple[
     home = cache / f"home-{_digest(code, inputs.name, str(pytesseract.get_tesseract_version()))}"
     settings = load_settings(home, jobs=jobs, ocr_mode="auto")
     done = home / "findability-build.json"
-    if done.exists() and not rebuild:
-        return settings, {**json.loads(done.read_text()), "cached": str(home)}
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    start = time.perf_counter()
-    folders = [inputs / name for name in ("real", "noise", "scans", "derived")]
-    report = add_production(folders, settings, production="findability")
-    build = {"seconds": round(time.perf_counter() - start, 1), "pages": report.pages,
-             "ocr_pages": report.ocr_pages,
-             "failed": [f"{f.file}: {f.error}" for f in report.failed]}
-    done.write_text(json.dumps(build))
+    with (cache / f"{home.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another run building the same archive: wait
+        if done.exists() and not rebuild:
+            return settings, {**json.loads(done.read_text()), "cached": str(home)}
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        start = time.perf_counter()
+        folders = [inputs / name for name in ("real", "noise", "scans", "derived")]
+        report = add_production(folders, settings, production="findability")
+        build = {"seconds": round(time.perf_counter() - start, 1), "pages": report.pages,
+                 "ocr_pages": report.ocr_pages,
+                 "failed": [f"{f.file}: {f.error}" for f in report.failed]}
+        done.write_text(json.dumps(build))
     return settings, build
 
 
@@ -392,6 +403,10 @@ def report(outcomes: list[fp.Outcome], pages: dict[str, dict[str, int]],
             print(f"  {cls:<17}{modes:<15}{o.phrase.file} p{o.phrase.page}  "
                   f"\"{o.phrase.text}\"  -- {o.why}")
     return {"classes": rows, "ocr_word_accuracy": ocr, "tolerant_available": tolerant,
+            "phrases": [{"class": o.phrase.cls, "file": o.phrase.file, "page": o.phrase.page,
+                         "phrase": o.phrase.text, "exact": o.exact, "tolerant": o.tolerant,
+                         "extra_right": o.extra_right, "extra_wrong": o.extra_wrong}
+                        for o in outcomes],
             "misses": [{"class": o.phrase.cls, "file": o.phrase.file, "page": o.phrase.page,
                         "phrase": o.phrase.text, "exact": o.exact, "tolerant": o.tolerant,
                         "why": o.why, "exact_top": o.exact_top} for o in missed]}

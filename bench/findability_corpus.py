@@ -18,7 +18,7 @@ import pymupdf
 from findability_phrases import flow_segments, join_hyphenated
 from ocr_accuracy import normalize_words
 
-RECIPE_VERSION = 1  # bump when make_examples changes what it writes
+RECIPE_VERSION = 1  # bump to remake the input files (they are also remade when RECIPE changes)
 
 GT = "ocr_ground_truth/scribe_pages"
 SCRIBE = ("chart_01", "deposition_01", "filing_01", "form_01", "multicol_04", "table_02",
@@ -60,6 +60,7 @@ SHORT_LINE_SOURCES = (  # documents whose first real line of 4+ words is set alo
     _BORN + "senate-expenditures.pdf", _BORN + "missouri.pdf", _BORN + "ca-warn-report.pdf",
     _CHICAGO + "CCSO_FOIA1505_Money_Laundering_Redacted.pdf",
 )
+PLEADING_TEXT = (_CHICAGO + "freddy_lawsuit_CPD3.pdf", (1, 2, 3, 4))
 LINES_PER_PAGE = 28
 _NUMBER = re.compile(r"^\d{1,2}$")
 _ASCII = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
@@ -268,18 +269,27 @@ def _hybrid(corpus: Path, base: str, page_no: int, picture: str, folder: Path) -
 
 
 def _numbered(corpus: Path, folder: Path, style: str, name: str) -> Source:
-    """Real transcribed text laid out on 28 numbered lines a page (Courier 12, 24 pt apart).
+    """Real text laid out on 28 numbered lines a page (Courier 12, 24 pt apart).
 
-    `transcript`: the number just left of the text, as court reporters print it.
-    `pleading`: numbers in a margin left of a double rule, as on pleading paper.
+    `transcript`: a deposition's transcribed lines, the number just left of the text, as
+    court reporters print it. `pleading`: a complaint's transcribed paragraphs, then the
+    body of the real Cook County complaint (PLEADING_TEXT), wrapped again to 64 characters,
+    numbers in a margin left of a double rule, as on pleading paper.
     """
     raw = (corpus / GT / f"{name}.gt.txt").read_text(encoding="utf-8").translate(_ASCII)
+    origin = f"{GT}/{name}.gt.txt"
     if style == "transcript":
         lines = [" ".join(w) for w in _raw_transcript(raw)]
     else:  # paragraphs (lines of 5+ words run on) wrapped again to the pleading's width
-        runs = flow_segments(line.split() for line in raw.splitlines())
+        printed = [line.split() for line in raw.splitlines()]
+        rel, pages = PLEADING_TEXT
+        with pymupdf.open(corpus / rel) as src:
+            body = body_lines(src)
+        printed += [[w.translate(_ASCII) for w in line.words] for n in pages for line in body[n]]
+        runs = flow_segments(join_hyphenated(printed))
         lines = [part for run in runs for part in textwrap.wrap(" ".join(run), 64,
                                                                   break_on_hyphens=False)]
+        origin += f" + {rel} p{pages[0]}-{pages[-1]} body"
     doc = pymupdf.open()
     laid: dict[int, list[str]] = {}
     for start in range(0, len(lines), LINES_PER_PAGE):
@@ -299,8 +309,7 @@ def _numbered(corpus: Path, folder: Path, style: str, name: str) -> Source:
                 page.insert_text((text_x, y), chunk[i], fontname="cour", fontsize=12)
     file = f"{style}-numbered.pdf"
     _save(doc, folder / file)
-    return Source(f"derived/{file}", "numbered", f"{GT}/{name}.gt.txt, {style} layout",
-                  lines=laid)
+    return Source(f"derived/{file}", "numbered", f"{origin}, {style} layout", lines=laid)
 
 
 def _raw_transcript(text: str) -> list[list[str]]:
@@ -352,5 +361,8 @@ def describe(sources: list[Source]) -> dict[str, Any]:
     return out
 
 
+# what the input files' cache key is made of: the recipe's code and what it picks
 RECIPE = (make_examples, _copy, _save, _bates, _hybrid, _numbered, _raw_transcript, _short_real,
-          _short_lines, page_lines)  # what the input files' cache key is made of
+          _short_lines, page_lines, body_lines, page_parts, join_hyphenated)
+RECIPE_DATA = (SCRIBE, TEXT_DOCS, NOISE, HYBRID_BASES, SHORT_REAL, SHORT_LINE_SOURCES, BATES,
+               PLEADING_TEXT, LINES_PER_PAGE)
