@@ -10,7 +10,8 @@ on each side. Words are normalised as bench/ocr_accuracy.py does (NFKC, quotes a
 folded, lowercased, punctuation stripped at the ends). A window is skipped when fewer than
 half of its words are *content words* (2+ letters, not a stopword), when a word carries a
 query metacharacter, or when the same phrase appears in more than `MAX_PAGES_WITH_PHRASE`
-pages of the whole truth (a running header is no test of finding *the* page).
+pages of the whole truth (a running header is no test of finding *the* page); a phrase
+across a page break is skipped when any single page holds it.
 
 Judging a tolerant extra hit: the phrase is on that page "up to OCR errors" when the
 page's true text has a run of words equal to the phrase's, allowing one edit (Levenshtein)
