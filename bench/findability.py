@@ -107,11 +107,7 @@ def _digest(paths: Sequence[Path], *extra: str) -> str:
 def prepare_inputs(corpus: Path, cache: Path) -> tuple[Path, list[files.Source]]:
     """The input files, made once per corpus and recipe."""
     cache.mkdir(parents=True, exist_ok=True)
-    picked = [*files.TEXT_DOCS, *files.NOISE, *files.SHORT_LINE_SOURCES, files.BATES[0],
-              files.PLEADING_TEXT[0], *(rel for rel, _ in files.HYBRID_BASES),
-              *(rel for rel, _ in files.SHORT_REAL)]
-    picked += [f"{files.GT}/{n}.{ext}" for n in files.SCRIBE for ext in ("png", "gt.txt")]
-    used = [corpus / rel for rel in dict.fromkeys(picked)]
+    used = [corpus / rel for rel in files.corpus_files()]
     recipe = "".join(inspect.getsource(f) for f in files.RECIPE) + repr(files.RECIPE_DATA)
     inputs = cache / f"inputs-{_digest(used, str(files.RECIPE_VERSION), recipe)}"
     if not (inputs / "sources.json").exists():
@@ -302,37 +298,37 @@ def _top(searcher: Any, phrase: fp.Phrase, settings: Settings, file_of: dict[str
          errors: list[str], **tolerant: bool) -> tuple[list[tuple[str, int]], int]:
     """(file, page) of the top hits and the number of pages matched; none when the query
     is refused (the error noted)."""
+    mode = "tolerant: " if tolerant else "exact: "
     try:
         results = search(searcher, phrase.query, settings, pagelen=fp.TOP, **tolerant)
-    except ArchiveError as exc:
-        errors.append(("tolerant: " if tolerant else "exact: ") + str(exc).splitlines()[0])
+    except ArchiveError as exc:  # refused: the message says why
+        errors.append(mode + str(exc).splitlines()[0])
+        return [], 0
+    except Exception as exc:  # a crash on one phrase is a miss, counted and shown
+        errors.append(f"{mode}crashed: {type(exc).__name__}: {exc}")
         return [], 0
     hits = [(file_of.get(hit.doc_id, f"?{hit.doc_id}"), hit.page) for hit in results.hits]
     return hits, results.total
 
 
 def stored_pages(settings: Settings, doc_ids: dict[str, str]) -> tuple[dict, dict]:
-    """Every page's stored text (normalised words) and how it was read, by (file, page)."""
-    text: dict[tuple[str, int], list[str]] = {}
+    """Every page's stored text and how it was read, by (file, page)."""
+    text: dict[tuple[str, int], str] = {}
     source: dict[tuple[str, int], str] = {}
     with Catalog(settings.catalog_path, readonly=True) as catalog:
         for doc_id, file in doc_ids.items():
             for row in catalog.pages(doc_id):
-                text[(file, row["page_no"])] = ocr_accuracy.normalize_words(row["text"] or "")
+                text[(file, row["page_no"])] = row["text"] or ""
                 source[(file, row["page_no"])] = row["text_source"]
     return text, source
 
 
-def ocr_accuracy_of(settings: Settings, corpus: Path, file_of: dict[str, str]) -> dict[str, Any]:
+def ocr_accuracy_of(stored: dict[tuple[str, int], str], corpus: Path) -> dict[str, Any]:
     """bench/ocr_accuracy.py's bag-of-words accuracy of the archive's OCR of the scans."""
     items = {i.name: i for i in ocr_accuracy.load_corpus(corpus / files.GT)}
-    scores = []
-    with Catalog(settings.catalog_path, readonly=True) as catalog:
-        for doc_id, file in file_of.items():
-            name = Path(file).stem
-            if file.startswith("scans/") and name in items:
-                row = catalog.page(doc_id, 1)
-                scores.append(ocr_accuracy.score(items[name], row["text"] if row else ""))
+    scores = [ocr_accuracy.score(items[Path(file).stem], text)
+              for (file, _), text in stored.items()
+              if file.startswith("scans/") and Path(file).stem in items]
     if not scores:
         return {"pages": 0, "bow": None, "bow_micro": None}
     words = sum(s["n_gt"] for s in scores)
@@ -396,9 +392,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     outcomes = run_queries(settings, phrases, file_of, truth)
     stored, read_by = stored_pages(settings, file_of)
+    stored_words = {key: ocr_accuracy.normalize_words(text) for key, text in stored.items()}
     for outcome in outcomes:
         if not outcome.exact or outcome.tolerant is False:
-            outcome.why = rep.diagnose(outcome, stored)
+            outcome.why = rep.diagnose(outcome, stored_words)
     pages: dict[str, dict[str, int]] = {}
     for cls in CLASSES:
         keys = {(p.file, q) for p in phrases if p.cls == cls for q in (p.pages or (p.page,))}
@@ -406,7 +403,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         pages[cls] = {"all": len(keys), "ocr": len(ocr_read),
                       "ocr_read": [f"{f} p{n}" for f, n in ocr_read]}
     print(f"{len(phrases)} phrases searched in {time.perf_counter() - start:.1f} s")
-    accuracy = ocr_accuracy_of(settings, args.corpus, file_of)
+    accuracy = ocr_accuracy_of(stored, args.corpus)
     result = rep.report(outcomes, pages, accuracy, args.misses)
     result.update(seed=args.seed, archive=str(settings.home), build=build,
                   files=files.describe(sources), date=time.strftime("%Y-%m-%d"))

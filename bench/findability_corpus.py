@@ -134,11 +134,17 @@ def block_segments(lines: list[Line]) -> list[list[str]]:
 def transcript_lines(text: str) -> list[list[str] | None]:
     """A numbered transcript's lines without their line numbers; None where a line was only
     a number (a run of line numbers, a page number): nothing runs on across it."""
+    return [line or None for line in normalized(_unnumbered(text))]
+
+
+def _unnumbered(text: str) -> list[list[str]]:
+    """A transcript's lines as printed words, a leading line number dropped (a line that was
+    only a number becomes empty)."""
     printed = []
     for raw in text.splitlines():
         words = raw.split()
         printed.append(words[1:] if words and _NUMBER.match(words[0]) else words)
-    return [line or None for line in normalized(printed)]
+    return printed
 
 
 def gt_lines(corpus: Path, name: str) -> list[list[str] | None]:
@@ -281,7 +287,7 @@ def _numbered(corpus: Path, folder: Path, style: str, name: str) -> Source:
     raw = (corpus / GT / f"{name}.gt.txt").read_text(encoding="utf-8").translate(_ASCII)
     origin = f"{GT}/{name}.gt.txt"
     if style == "transcript":
-        lines = [" ".join(w) for w in _raw_transcript(raw)]
+        lines = [" ".join(words) for words in _unnumbered(raw) if words]
     else:  # paragraphs (lines of 5+ words run on) wrapped again to the pleading's width
         printed = [line.split() for line in raw.splitlines()]
         rel, pages = PLEADING_TEXT
@@ -312,18 +318,6 @@ def _numbered(corpus: Path, folder: Path, style: str, name: str) -> Source:
     file = f"{style}-numbered.pdf"
     _save(doc, folder / file)
     return Source(f"derived/{file}", "numbered", f"{origin}, {style} layout", lines=laid)
-
-
-def _raw_transcript(text: str) -> list[list[str]]:
-    """A 4-up transcript's text lines as printed words, line and page numbers dropped."""
-    out = []
-    for raw in text.splitlines():
-        words = raw.split()
-        if words and _NUMBER.match(words[0]):
-            words = words[1:]
-        if words:
-            out.append(words)
-    return out
 
 
 def _short_real(corpus: Path, folder: Path) -> Source:
@@ -364,7 +358,15 @@ def describe(sources: list[Source]) -> dict[str, Any]:
 
 
 # what the input files' cache key is made of: the recipe's code and what it picks
-RECIPE = (make_examples, _copy, _save, _bates, _hybrid, _numbered, _raw_transcript, _short_real,
+RECIPE = (make_examples, _copy, _save, _bates, _hybrid, _numbered, _unnumbered, _short_real,
           _short_lines, page_lines, body_lines, page_parts, join_hyphenated)
+def corpus_files() -> list[str]:
+    """Every file of the corpus the recipe reads, relative to it."""
+    picked = [*TEXT_DOCS, *NOISE, *SHORT_LINE_SOURCES, BATES[0], PLEADING_TEXT[0],
+              *(rel for rel, _ in HYBRID_BASES), *(rel for rel, _ in SHORT_REAL)]
+    picked += [f"{GT}/{name}.{ext}" for name in SCRIBE for ext in ("png", "gt.txt")]
+    return list(dict.fromkeys(picked))
+
+
 RECIPE_DATA = (SCRIBE, TEXT_DOCS, NOISE, HYBRID_BASES, SHORT_REAL, SHORT_LINE_SOURCES, BATES,
                PLEADING_TEXT, LINES_PER_PAGE)

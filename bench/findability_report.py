@@ -27,7 +27,7 @@ def diagnose(outcome: fp.Outcome, stored: dict[tuple[str, int], list[str]]) -> s
     """Why a phrase was missed, from the page text the archive stored."""
     phrase = outcome.phrase
     if outcome.error:
-        return f"query refused: {outcome.error}"
+        return f"query failed: {outcome.error}"
     text = [w for page in (phrase.pages or (phrase.page,))
             for w in stored.get((phrase.file, page), [])]
     if not text:
