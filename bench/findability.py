@@ -84,6 +84,7 @@ import ocr_accuracy  # noqa: E402
 import pymupdf  # noqa: E402
 from findability_report import CLASSES  # noqa: E402
 
+import archive  # noqa: E402
 from archive.catalog import Catalog  # noqa: E402
 from archive.config import Settings, load_settings  # noqa: E402
 from archive.errors import ArchiveError  # noqa: E402
@@ -125,7 +126,7 @@ def build_archive(inputs: Path, cache: Path, jobs: int, rebuild: bool) -> tuple[
     archive code and tesseract is cached."""
     import pytesseract
 
-    code = sorted((REPO / "archive").rglob("*.py"))
+    code = sorted(Path(archive.__file__).parent.rglob("*.py"))  # the archive searched
     home = cache / f"home-{_digest(code, inputs.name, str(pytesseract.get_tesseract_version()))}"
     settings = load_settings(home, jobs=jobs, ocr_mode="auto")
     done = home / "findability-build.json"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pymupdf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "bench"))
 
 import findability_corpus as files  # noqa: E402
 import findability_phrases as fp  # noqa: E402
+import findability_report as rep  # noqa: E402
 
 TRUTH = ["the", "sheriff", "moved", "the", "detainee", "through", "the", "sally", "port", "at",
          "noon", "and", "the", "deputy", "signed", "the", "declined", "detainer", "outcome",
@@ -85,3 +86,24 @@ def test_body_lines_leave_out_running_headers_and_page_numbers() -> None:
     body = files.body_lines(doc)
     assert [[" ".join(line.words) for line in lines] for lines in body.values()] == [
         [text] for text in said]
+
+
+def test_misses_say_why() -> None:
+    def missed(phrase: fp.Phrase, total: int = 0) -> fp.Outcome:
+        return fp.Outcome(phrase, False, None, exact_total=total)
+
+    stored = {("v.pdf", 1): ["the", "oklahoma", "water", "statutes", "can\u00ad", "not"],
+              ("v.pdf", 2): ["2", "cite", "as", "569", "u", "s", "discriminate", "against"],
+              ("v.pdf", 3): ["acre", "feet6", "per", "year", "the", "states"]}
+    why = rep.diagnose(missed(fp.Phrase("a", "v.pdf", 1, ("statutes", "cannot"))), stored)
+    assert why == "stored split by a soft hyphen at a line end: can\u00ad|not"
+    why = rep.diagnose(missed(fp.Phrase("a", "v.pdf", 3, ("acre", "feet", "per"))), stored)
+    assert why == "stored glued to a footnote mark: feet6"
+    why = rep.diagnose(missed(fp.Phrase("a", "v.pdf", 3, ("per", "year", "the"))), stored)
+    assert why.startswith("in the stored text (quotes and case folded), yet no page matches")
+    why = rep.diagnose(missed(fp.Phrase("a", "v.pdf", 3, ("the", "states")), 12), stored)
+    assert why == "in the stored text, not in the top 10 of 12 pages"
+    across = fp.Phrase("e", "v.pdf", 1, ("water", "statutes", "cannot", "discriminate"), (1, 2))
+    assert rep.diagnose(missed(across), stored) == (
+        "stored: p1 ends 'the oklahoma water statutes can\u00ad not' | "
+        "p2 begins '2 cite as 569 u s discriminate against'")
