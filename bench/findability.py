@@ -26,21 +26,24 @@ Classes (phrases: bench/findability_phrases.py explains the sampling and the jud
   there as a figure (PyMuPDF `insert_image`); phrases from the picture's transcription.
 * d numbered: derived. Real transcribed text set on 28 numbered lines a page (Courier 12,
   24 pt apart): deposition_01's transcript with the number printed just left of each line,
-  and filing_01's complaint on pleading paper (numbers in a margin left of a double rule);
+  and filing_01's complaint followed by the body of pages 1-2 of the real Cook County
+  complaint, rewrapped on pleading paper (numbers in a margin left of a double rule);
   phrases span a line break, so a line number lies between their words in the text layer.
 * d' numbered_scan: the real scanned 4-up deposition (deposition_01, 25 numbered lines a
   quarter), phrases spanning two transcript lines; scored against the OCR goals.
-* e page_break: real multi-page documents with running headers, footers and page stamps
-  (a Supreme Court slip opinion, a Cook County complaint, and a First Circuit opinion that,
-  derived, carries a Bates number stamped on each page's bottom right as producing parties
-  stamp them: `CA1-FOIA-004101`...): the last 1-5 words of page N's body and the first
-  words of page N+1's body (headers, footers, page numbers, Bates and footnotes left out),
-  for pages whose body runs on (page N's last body line has 5+ words and does not end a
-  sentence). Found when the hit is page N or N+1.
+* e page_break: real multi-page documents with running headers, footers and page stamps (a
+  Supreme Court slip opinion, a Missouri opinion, a Cook County complaint, two Chicago PD
+  response letters, and a First Circuit opinion that, derived, carries a Bates number
+  stamped on each page's bottom right as producing parties stamp them:
+  `CA1-FOIA-004101`...): the last 1-5 words of page N's body and the first words of page
+  N+1's body (headers, footers, page numbers, Bates and footnotes left out), for pages whose
+  body runs on (page N's last body line has 5+ words and does not end a sentence). Found
+  when the hit is page N or N+1.
 * e' page_break_notes: the same, where footnotes lie between the two parts.
 * f short: real born-digital pages of a few words and no image (an exhibit slip sheet,
-  one-line test pages), and, derived, the first line of 4+ words of six real documents set
-  alone on a page (Helvetica 11). Such pages must be read from their text layer, not OCR'd.
+  one-line test pages; copied out of their files with PyMuPDF `insert_pdf`), and, derived,
+  the first line of 4+ words of six real documents set alone on a page (Helvetica 11). Such
+  pages must be read from their text layer, not OCR'd.
 
 Also in the archive: 6 scanned NTSB and Chicago PD pages nobody transcribed (distractors;
 a tolerant extra hit there counts as wrong). The derived files are written by
@@ -49,9 +52,11 @@ a tolerant extra hit there counts as wrong). The derived files are written by
 Reported per class: phrases, found in the top 10 (exact, tolerant), the tolerant mode's
 precision (of the hits it adds beyond exact mode's top 10, the share on a page whose true
 text holds the phrase up to OCR errors), pages OCR'd; the misses with file, page, phrase and
-why (words absent from the stored text, or present but not in sequence); and the OCR word
-accuracy (bench/ocr_accuracy.py's bag-of-words metric) of the archive's OCR of the scribe
-pages in the same run. Exits 0 with a message when ../shared/corpus or tesseract is absent.
+why (words absent from the stored text, a word split by a soft hyphen or glued to a footnote
+mark, what lies between the words, what the stored text has across a page break); and the
+OCR word accuracy (bench/ocr_accuracy.py's bag-of-words metric) of the archive's OCR of the
+scribe pages in the same run. Exits 0 with a message when ../shared/corpus or tesseract is
+absent.
 """
 
 from __future__ import annotations
