@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pymupdf
+import pytest
+from conftest import CORPUS, needs_corpus
 
 sys.path.append(str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -107,3 +109,25 @@ def test_misses_say_why() -> None:
     assert rep.diagnose(missed(across), stored) == (
         "stored: p1 ends 'the oklahoma water statutes can\u00ad not' | "
         "p2 begins '2 cite as 569 u s discriminate against'")
+
+
+def test_without_the_corpus_the_bench_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                              ) -> None:
+    saved = list(sys.path)
+    import findability  # puts the repository and bench/ first on sys.path: put back
+
+    sys.path[:] = saved
+    assert findability.main(["--corpus", str(tmp_path), "--cache", str(tmp_path / "c")]) == 0
+    assert "findability: skipped" in capsys.readouterr().out
+    assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.corpus
+@needs_corpus
+def test_the_recipe_makes_the_same_files_twice(tmp_path: Path) -> None:
+    first = files.make_examples(CORPUS, tmp_path / "a")
+    files.make_examples(CORPUS, tmp_path / "b")
+    assert {s.cls for s in first} == {"text", "noise", "scan", "hybrid", "numbered", "short"}
+    for source in first:
+        assert (tmp_path / "a" / source.file).read_bytes() == (
+            tmp_path / "b" / source.file).read_bytes(), source.file
