@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -24,12 +24,14 @@ from whoosh.writing import IndexWriter
 
 from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
+from archive.foia import line_numbers
 
-SCHEMA_VERSION = 2  # 2: foia, dup_group, release_order
+SCHEMA_VERSION = 3  # 2: foia, dup_group, release_order; 3: margin line numbers (margins)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n[ \t]*$")
+_LINE_END = re.compile(r"[ \t]*\r?\n\s*")
 
 
 class HyphenJoiningTokenizer(Tokenizer):
@@ -60,7 +62,7 @@ class HyphenJoiningTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        for pos, text, start, end in word_tokens(value):
+        for pos, text, start, end in word_tokens(value, getattr(value, "margins", ())):
             yield self._token(token, text, pos + start_pos, start + start_char,
                               end + start_char, positions, chars, keeporiginal)
 
@@ -84,20 +86,46 @@ def text_analyzer() -> Any:
     return HyphenJoiningTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
 
 
-def word_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
+class PageText(str):
+    """A page's text as given to the index, carrying the character spans of its margin line
+    numbers (`archive.foia.line_numbers`) to the tokenizer; it reads as the text itself."""
+
+    margins: tuple[tuple[int, int], ...]
+
+    def __new__(cls, text: str, margins: Iterable[Sequence[int]] = ()) -> PageText:
+        made = super().__new__(cls, text)
+        made.margins = tuple((int(s), int(e)) for s, e in margins)
+        return made
+
+
+def word_tokens(text: str, margins: Iterable[Sequence[int]] = ()
+                ) -> Iterator[tuple[int, str, int, int]]:
     """(position, word, start, end) of each word, and of each word joined across a line-break
     hyphen (at the positions of both halves, before the second half): the tokenizer's output.
+
+    A word inside one of the `margins` spans (a margin line number) is given the position of
+    the word after it and does not move the count on: `for oral 13 argument` holds the
+    phrase "oral argument", and 13 is still found on its own.
     """
+    skip = {k for start, end in margins for k in range(start, end)}
     previous: re.Match[str] | None = None
-    for pos, match in enumerate(_WORD.finditer(text)):
+    pos = 0
+    for match in _WORD.finditer(text):
+        if match.start() in skip:
+            yield pos, match.group(), match.start(), match.end()
+            continue
         if previous is not None:
             gap = text[previous.end():match.start()]
+            if skip and "-" in gap and "\n" in gap:  # "Okla-\n14\nhoma": the number's line
+                gap = _LINE_END.sub("\n", "".join(
+                    c for k, c in enumerate(gap, previous.end()) if k not in skip))
             if "-" in gap and "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
                 joined = previous.group() + match.group()
                 yield pos - 1, joined, previous.start(), match.end()
                 yield pos, joined, previous.start(), match.end()
         yield pos, match.group(), match.start(), match.end()
         previous = match
+        pos += 1
 
 
 _ANALYZER = text_analyzer()
@@ -131,11 +159,14 @@ def analysed_words(text: str) -> tuple[list[str], list[re.Match[str]], set[str]]
     return forms, found, joined
 
 
-def analysed_tokens(text: str) -> list[tuple[int, str, int, int]]:
+def analysed_tokens(text: str, margins: Iterable[Sequence[int]] = ()
+                    ) -> list[tuple[int, str, int, int]]:
     """(position, indexed form, start, end) of every token of `text`, as the analyzer gives
-    them, but fast: each distinct word is stemmed once per process.
+    them (`margins`: see `word_tokens`), but fast: each distinct word is stemmed once per
+    process.
     """
-    return [(pos, analyse_word(word), start, end) for pos, word, start, end in word_tokens(text)]
+    return [(pos, analyse_word(word), start, end)
+            for pos, word, start, end in word_tokens(text, margins)]
 
 
 def make_schema() -> fields.Schema:
@@ -150,6 +181,7 @@ def make_schema() -> fields.Schema:
         production=fields.TEXT(analyzer=analyzer, stored=True),
         production_id=fields.KEYWORD(commas=True, stored=True, sortable=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        margins=fields.STORED(),  # [[start, end]] of the text's margin line numbers
         text_source=fields.ID(stored=True),
         kind=fields.ID(stored=True),
         agency=fields.TEXT(analyzer=analyzer, stored=True),
@@ -266,6 +298,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     productions = doc["productions"]
     notes = page.get("annotations") or {}
     email = notes.get("email") or {}
+    margins = line_numbers.spans(notes)
+    text = normalize_text(page["text"])
     out: dict[str, Any] = {
         "id": f"{doc['doc_id']}:{page['page_no']:05d}",
         "doc_id": doc["doc_id"],
@@ -274,7 +308,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "title": doc["title"],
         "production": "; ".join(p["name"] for p in productions),
         "production_id": ",".join(p["slug"] for p in productions),
-        "text": normalize_text(page["text"]),
+        "text": PageText(text, margins),
+        "_stored_text": text,  # shown as it is: the Whoosh document stores a plain str
         "text_source": page["text_source"],
         "kind": doc["kind"],
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
@@ -292,6 +327,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     released = [_date(p.get("released")) for p in productions]
     if any(released):
         out["released"] = min(d for d in released if d)
+    if margins:
+        out["margins"] = [list(span) for span in margins]
     record_date = _date(notes.get("record_date"))
     if record_date:
         out["date"] = record_date

@@ -398,7 +398,8 @@ def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None
 def _hit(h: Any, sequences: list[list[str]]) -> Hit:
     fields = h.fields()
     text = fields.get("text", "")
-    excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
+    excerpt = excerpts.excerpt(text, sequences, margins=fields.get("margins") or ()) \
+        or str(escape(_opening(text)))
     return Hit(
         doc_id=fields["doc_id"], page=int(fields["page"]), title=fields.get("title", ""),
         production=fields.get("production", ""), excerpt=excerpt,
