@@ -114,6 +114,33 @@ def test_a_real_pleading_and_a_condensed_transcript() -> None:
     assert sorted(int(truth[i][4]) for i in found) == sorted(list(range(1, 26)) * 4)
 
 
+def _typed(lines: list[tuple[float, list[str]]]) -> list[list]:
+    """Word boxes of lines typed at (y, words): 12-pt words 60 pt apart from x = 90, a
+    bare number right-aligned at x = 72 where a line's first word is a number."""
+    words: list[list] = []
+    for y, line in lines:
+        for k, word in enumerate(line):
+            x0 = 72 - 6 * len(word) if k == 0 and word.isdigit() else 90 + 60 * k
+            words.append([x0, y, x0 + (6 * len(word) if word.isdigit() else 50), y + 14, word])
+    return words
+
+
+def test_numbered_paragraphs_are_not_line_numbers_but_a_right_margin_is() -> None:
+    # (beside the real pages above: what those do not show)
+    paragraphs: list[tuple[float, list[str]]] = []
+    y = 72.0
+    for n in range(1, 15):  # bare paragraph numbers, paragraphs of one to three lines
+        paragraphs.append((y, [str(n), "The", "party", "says"]))
+        for more in range(1, 1 + n % 3):
+            paragraphs.append((y + 24 * more, ["and", "more"]))
+        y += 24 * (1 + n % 3)
+    assert line_numbers.find(_typed(paragraphs)) == []
+    right = [[90, 72 + 24 * n, 500, 86 + 24 * n, f"text of line {n}"] for n in range(1, 26)]
+    right += [[546 - 6 * len(str(n)), 72 + 24 * n, 546, 86 + 24 * n, str(n)]
+              for n in range(1, 26)]
+    assert [right[i][4] for i in line_numbers.find(right)] == [str(n) for n in range(1, 26)]
+
+
 def test_margin_numbers_keep_no_place_in_the_word_sequence() -> None:
     text = "for oral\n13 argument, Okla-\n14\nhoma 15"
     margins = [(9, 11), (28, 30)]
@@ -196,19 +223,22 @@ def _scan(pdf: Path, dest: Path, dpi: int) -> Path:
 
 @pytest.mark.ocr
 @needs_tesseract
-def test_a_scanned_pleading_by_ocr(tmp_path: Path) -> None:
-    _scan(RESOURCES / PLEADING, tmp_path / "in" / "pleading-scan.png", 200)
+@pytest.mark.parametrize("dpi", [150, 200])
+def test_a_scanned_pleading_by_ocr(tmp_path: Path, dpi: int) -> None:
+    _scan(RESOURCES / PLEADING, tmp_path / "in" / "pleading-scan.png", dpi)
     settings = load_settings(tmp_path / "home", jobs=1, ocr_mode="auto", ocr_lang="eng")
     report = add_production([tmp_path / "in"], settings, production="Scans")
     assert report.ocr_pages == 1 and not report.failed
-    # tesseract reads the number column as vertical text ("nH WU FF W WN"); read again
+    # tesseract reads the number column as vertical text ("nH WU FF W WN") at 200 dpi and
+    # not at all at 150: the column is read again as digits (tesseract 5.3.0 leaves out
+    # the thin "11" at 150 dpi)
     with Catalog(settings.catalog_path) as catalog:
         row = catalog.page(catalog.documents()[0]["doc_id"], 1)
         assert row is not None
         notes = json.loads(row["annotations"])
         words = json.loads(row["words"])
-    assert sorted(int(words[i][4]) for i in line_numbers.word_indexes(notes)) == \
-        list(range(1, 29))
+    numbers = {int(words[i][4]) for i in line_numbers.word_indexes(notes)}
+    assert numbers <= set(range(1, 29)) and len(numbers) >= 27 and 13 in numbers
     missed = [p for p in _phrases_across_lines()
               if "pleading-scan" not in _titles(settings, f'"{p}"')]
     assert missed == []

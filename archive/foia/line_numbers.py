@@ -100,18 +100,31 @@ def _line_numbers(run: list[tuple[int, int]], words: list[Word], boxes: list[lis
             or len(kept) < 0.6 * (max(values) - min(values) + 1):
         return []
     indexes = {i for i, _ in kept}
-    level = sum(1 for i in indexes if _has_text_beside(i, indexes, boxes, pitch))
-    if level < len(kept) / 2:
+    if not _counts_the_lines(set(values), indexes, boxes, top, pitch):
         return []
     return sorted(indexes | _lookalikes(kept, words, boxes, top, pitch))
 
 
-def _has_text_beside(i: int, numbers: set[int], boxes: list[list[float]],
-                     pitch: float) -> bool:
-    """Whether another word stands level with word `i` (a line of text beside it)."""
-    middle = _middle(boxes[i])
-    return any(abs(_middle(box) - middle) <= 0.3 * pitch
-               for j, box in enumerate(boxes) if j != i and j not in numbers)
+def _counts_the_lines(values: set[int], numbers: set[int], boxes: list[list[float]],
+                      top: float, pitch: float) -> bool:
+    """Whether the numbers count the lines of the text beside them: most numbers have text
+    level with them, the text between the first and the last stands on their lines (not
+    between: paragraphs of several lines under numbered paragraphs), and few of those
+    lines have no number."""
+    low, high = min(values) - 0.5, max(values) + 0.5
+    lines: set[int] = set()
+    between = level = 0
+    for j, box in enumerate(boxes):
+        slot = (_middle(box) - top) / pitch
+        if j in numbers or not low <= slot <= high:
+            continue
+        if abs(slot - round(slot)) <= 0.3:
+            lines.add(round(slot))
+        else:
+            between += 1
+        level += 1
+    return (len(lines & values) >= len(values) / 2 and between <= 0.3 * level
+            and len(lines - values) <= 0.25 * len(values))
 
 
 def _lookalikes(kept: list[tuple[int, int]], words: list[Word], boxes: list[list[float]],

@@ -109,10 +109,12 @@ def word_tokens(text: str, margins: Iterable[Sequence[int]] = ()
     """
     skip = {k for start, end in margins for k in range(start, end)}
     previous: re.Match[str] | None = None
-    pos = 0
-    for match in _WORD.finditer(text):
-        if match.start() in skip:
+    skipped = 0
+    for count, match in enumerate(_WORD.finditer(text)):
+        pos = count - skipped
+        if skip and match.start() in skip:
             yield pos, match.group(), match.start(), match.end()
+            skipped += 1
             continue
         if previous is not None:
             gap = text[previous.end():match.start()]
@@ -125,7 +127,6 @@ def word_tokens(text: str, margins: Iterable[Sequence[int]] = ()
                 yield pos, joined, previous.start(), match.end()
         yield pos, match.group(), match.start(), match.end()
         previous = match
-        pos += 1
 
 
 _ANALYZER = text_analyzer()
