@@ -17,6 +17,7 @@ from statistics import median
 import numpy as np
 from PIL import Image
 
+from archive.errors import OcrFailedError
 from archive.foia import line_numbers
 from archive.models import OcrResult, Word
 from archive.read import ocr
@@ -24,38 +25,65 @@ from archive.read import ocr
 
 def reread(image: Image.Image, result: OcrResult, options: ocr.OcrOptions) -> OcrResult:
     """`result` with a misread or missing column of margin line numbers read again;
-    `result` itself when it has none (most pages: no second reading).
-
-    Raises:
-        OcrFailedError: tesseract crashed or ran out of time on the strip.
+    `result` itself when it has none (most pages: no second reading), or when tesseract
+    fails on the strip (the page's own reading is not lost for it).
     """
     if result.rotation or not result.words or line_numbers.find(result.words):
         return result
     lines = _lines(result)
     typical = median(float(w[3]) - float(w[1]) for w in result.words)
-    vertical = [line for line in lines if _is_vertical([result.words[i] for i in line], typical)]
-    dropped = {i for line in vertical for i in line}
-    if dropped:
-        boxes = [result.words[i] for i in dropped]
-        band = (max(0, int(min(float(w[0]) for w in boxes) - typical)),
-                min(image.width, int(max(float(w[2]) for w in boxes) + typical)))
-    else:
-        found = _inked_margin(image, [[result.words[i] for i in line] for line in lines if line],
-                              typical)
-        if found is None:
-            return result
-        band = found
-    strip = ocr.read_once(image.crop((band[0], 0, band[1], image.height)),  # whole height:
-                          ocr.OcrOptions(lang=options.lang, dpi=options.dpi,  # not all of
-                                         timeout=options.timeout, psm=6,  # it was misread
-                                         chars="0123456789"))
-    read: list[Word] = [[w[0] + band[0], w[1], w[2] + band[0], w[3], w[4]]
-                        for w in strip.words]
-    kept = [w for i, w in enumerate(result.words) if i not in dropped]
-    numbers = [read[i - len(kept)] for i in line_numbers.find(kept + read) if i >= len(kept)]
-    if len(numbers) < line_numbers.MIN_LINES:
+    misread = _misread_columns(result, lines, typical)
+    for band, dropped in misread:
+        numbers = _numbers_in(image, band, options, [w for i, w in enumerate(result.words)
+                                                     if i not in dropped])
+        if numbers:
+            return _replaced(result, lines, dropped, numbers)
+    if misread:  # vertical text of another kind (a stamp, a label along the edge)
         return result
-    return _replaced(result, lines, dropped, numbers)
+    margin = _inked_margin(image, [[result.words[i] for i in line] for line in lines if line],
+                           typical)
+    numbers = _numbers_in(image, margin, options, result.words) if margin else []
+    return _replaced(result, lines, set(), numbers) if numbers else result
+
+
+def _misread_columns(result: OcrResult, lines: list[list[int]],
+                     typical: float) -> list[tuple[tuple[int, int], set[int]]]:
+    """The lines read as vertical text, grouped by where they stand across the page: for
+    each group, the band (x0, x1) of the page it covers and the indexes of its words."""
+    groups: list[tuple[list[float], set[int]]] = []
+    for line in lines:
+        words = [result.words[i] for i in line]
+        if not _is_vertical(words, typical):
+            continue
+        x0 = min(float(w[0]) for w in words) - typical
+        x1 = max(float(w[2]) for w in words) + typical
+        for edges, members in groups:
+            if x0 <= edges[1] and edges[0] <= x1:
+                edges[:] = [min(edges[0], x0), max(edges[1], x1)]
+                members.update(line)
+                break
+        else:
+            groups.append(([x0, x1], set(line)))
+    return [((max(0, int(e[0])), int(e[1])), members) for e, members in groups]
+
+
+def _numbers_in(image: Image.Image, band: tuple[int, int], options: ocr.OcrOptions,
+                others: list[Word]) -> list[Word]:
+    """The margin line numbers read as digits in the band (x0, x1) of the page, its whole
+    height (not all of a misread column was read at all); [] when what it holds is not
+    a line numbering beside the `others` words, or tesseract fails on it."""
+    x0, x1 = band[0], min(image.width, band[1])
+    try:
+        strip = ocr.read_once(image.crop((x0, 0, x1, image.height)),
+                              ocr.OcrOptions(lang=options.lang, dpi=options.dpi,
+                                             timeout=options.timeout, psm=6,
+                                             chars="0123456789"))
+    except OcrFailedError:
+        return []
+    read: list[Word] = [[w[0] + x0, w[1], w[2] + x0, w[3], w[4]] for w in strip.words]
+    numbers = [read[i - len(others)] for i in line_numbers.find(others + read)
+               if i >= len(others)]
+    return numbers if len(numbers) >= line_numbers.MIN_LINES else []
 
 
 def _inked_margin(image: Image.Image, lines: list[list[Word]],
