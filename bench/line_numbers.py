@@ -135,8 +135,24 @@ def deposition(use_ocr: bool) -> None:
           "100 line numbers")
     if use_ocr:
         image = Image.open(DEPOSITION.with_suffix(".png")).convert("L")
-        _, words = read(image, 235, again=True)
-        print(f"condensed deposition, OCR 235 dpi: {len(line_numbers.find(words))} of 100")
+        text, words = read(image, 235, again=True)
+        wanted = _transcript_phrases(DEPOSITION.with_suffix(".gt.txt").read_text())
+        old_text, old_words = read(image, 235, again=False)
+        now, old = found(text, words, wanted, show=False), found(old_text, old_words, wanted,
+                                                                show=False)
+        print(f"condensed deposition, OCR 235 dpi: {now[2]} of 100 line numbers; phrases "
+              f"across line ends {now[0]}/{len(wanted)} (before: {old[1]}/{len(wanted)}, "
+              f"tesseract reading across the small pages)")
+
+
+def _transcript_phrases(truth: str) -> list[list[str]]:
+    """A phrase across each line end of the hand transcription (one line of the sheet's
+    small pages a line; its numbers in runs of lines of their own, or first on the line):
+    pairs of consecutive lines of two words or more, numbers left out."""
+    lines = [_TOKEN.findall(line.replace("’", "'")) for line in truth.splitlines()]
+    lines = [line[1:] if len(line) > 1 and line[0].isdigit() else line for line in lines]
+    return [[analyse_word(w) for w in a[-2:] + b[:2]]
+            for a, b in zip(lines, lines[1:], strict=False) if len(a) > 1 and len(b) > 1]
 
 
 def corpus_cost() -> None:

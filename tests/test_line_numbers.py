@@ -264,4 +264,13 @@ def test_a_condensed_transcript_by_ocr(tmp_path: Path) -> None:
     counts = Counter(numbers)
     assert all(counts[str(n)] >= 3 for n in range(1, 26)) and counts["13"] == 4
     assert "deposition" in _titles(settings, "17")
-    assert "deposition" in _titles(settings, '"irreparably damaged"')
+    # tesseract reads the sheet across its four small pages; they are put in reading order,
+    # so a sentence runs on from line 15 to line 16 of page 64 (its 16 unmarked)
+    excerpt = _titles(settings, '"because Jensen Arms is a major"')["deposition"]
+    assert "<mark>Jensen</mark>\n16 <mark>Arms</mark>" in excerpt
+    with Catalog(settings.catalog_path) as catalog:
+        row = catalog.page(catalog.documents()[0]["doc_id"], 1)
+        assert row is not None
+        text = row["text"]
+    assert text.index("\n64\n1 ") < text.index("\n65\n1 ") < text.index("\n66\n1 ") \
+        < text.index("\n67\n1 ")

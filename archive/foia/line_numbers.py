@@ -39,17 +39,28 @@ def find(words: list[Word]) -> list[int]:
 
     Cheap on pages without them: only words that are bare numbers are looked at.
     """
+    return sorted({i for run in columns(words) for i in run})
+
+
+def columns(words: list[Word]) -> list[list[int]]:
+    """The margin line numberings of a page, each as the indexes of its words, top to
+    bottom: one on a transcript page, four on a condensed transcript's sheet."""
     numbers = [(i, int(w[4])) for i, w in enumerate(words) if _NUMBER.fullmatch(str(w[4]))]
     if len(numbers) < MIN_LINES:
         return []
     boxes = [[float(v) for v in w[:4]] for w in words]
     height = median(boxes[i][3] - boxes[i][1] for i, _ in numbers)
-    found: set[int] = set()
+    found: list[set[int]] = []
     for edge in (2, 0):  # right-aligned numbers (the usual), then left-aligned ones
         for column in _columns(numbers, boxes, edge, 0.5 * height):
             for run in _runs(column, boxes):
-                found.update(_line_numbers(run, words, boxes, height))
-    return sorted(found)
+                members = set(_line_numbers(run, words, boxes, height))
+                for other in [other for other in found if members & other]:
+                    members |= other  # the same numbering, found by the other edge
+                    found.remove(other)
+                if members:
+                    found.append(members)
+    return [sorted(members, key=lambda i: _middle(boxes[i])) for members in found]
 
 
 def _columns(numbers: list[tuple[int, int]], boxes: list[list[float]], edge: int,
@@ -71,12 +82,15 @@ def _middle(box: list[float]) -> float:
 
 def _runs(column: list[tuple[int, int]], boxes: list[list[float]]) -> list[list[tuple[int, int]]]:
     """A column cut, top to bottom, where its numbering starts again (a condensed
-    transcript's upper and lower pages)."""
+    transcript's upper and lower pages). A number lower than the one above it whose next
+    one goes on counting from that one is a misreading (`2` for 21), not a new start."""
     ranked = sorted(column, key=lambda n: _middle(boxes[n[0]]))
     runs: list[list[tuple[int, int]]] = []
-    for number in ranked:
+    for k, number in enumerate(ranked):
         if runs and number[1] >= runs[-1][-1][1] - 3:
             runs[-1].append(number)
+        elif runs and k + 1 < len(ranked) and ranked[k + 1][1] > runs[-1][-1][1]:
+            continue  # left to the look-alikes of the run (`_lookalikes`)
         else:
             runs.append([number])
     return [r for r in runs if len(r) >= MIN_LINES]
@@ -134,17 +148,18 @@ def _lookalikes(kept: list[tuple[int, int]], words: list[Word], boxes: list[list
     x0 = min(boxes[i][0] for i, _ in kept) - 0.2 * pitch
     x1 = max(boxes[i][2] for i, _ in kept) + 0.2 * pitch
     have = {v for _, v in kept}
+    last = max(have) + 2  # the numbering's own lines, not the next one's below it
     out: set[int] = set()
     for j, (word, box) in enumerate(zip(words, boxes, strict=False)):
         if box[0] < x0 or box[2] > x1:
             continue
         expected = round((_middle(box) - top) / pitch)
-        if expected < 1 or expected in have or abs(_middle(box) - top - expected * pitch) \
-                > 0.3 * pitch:
+        if not 1 <= expected <= last or expected in have \
+                or abs(_middle(box) - top - expected * pitch) > 0.3 * pitch:
             continue
         read = str(word[4]).rstrip(".,:;'")
-        if read.translate(_LOOKALIKES) == str(expected) or (
-                len(read) < len(str(expected)) and read.isdigit()):  # a digit lost: 2 for 21
+        if read.translate(_LOOKALIKES) == str(expected) or (  # a digit lost: 2 for 21
+                len(read) < len(str(expected)) and read.isdigit() and read in str(expected)):
             out.add(j)
             have.add(expected)
     return out

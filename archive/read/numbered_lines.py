@@ -8,10 +8,16 @@ margin level with most text lines (vertical rules aside). The strip of the page 
 once more as a block of digits (~0.4 s, only on such pages), and when what comes back is
 a margin line numbering (`archive.foia.line_numbers`), the numbers replace the misreading,
 one line each, where it stood in the text (at its start when nothing was read there).
+
+A condensed transcript prints four pages of 1-25 on one sheet, two by two; tesseract reads
+across the sheet, so a sentence running onto the next line of its small page has the
+neighbouring page's line in between. The words are put back in reading order: each small
+page's lines (its number first) after its heading, down the left pages, then the right.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from statistics import median
 
 import numpy as np
@@ -28,8 +34,10 @@ def reread(image: Image.Image, result: OcrResult, options: ocr.OcrOptions) -> Oc
     `result` itself when it has none (most pages: no second reading), or when tesseract
     fails on the strip (the page's own reading is not lost for it).
     """
-    if result.rotation or not result.words or line_numbers.find(result.words):
+    if result.rotation or not result.words:
         return result
+    if line_numbers.find(result.words):
+        return in_pages(result)
     lines = _lines(result)
     typical = median(float(w[3]) - float(w[1]) for w in result.words)
     misread = _misread_columns(result, lines, typical)
@@ -159,3 +167,97 @@ def _replaced(result: OcrResult, lines: list[list[int]], dropped: set[int],
         text = text.replace("\n\n\n", "\n\n")
     return OcrResult(text=text.strip("\n"), words=words, confidence=result.confidence,
                      rotation=result.rotation)
+
+
+@dataclass
+class _Page:
+    """One numbered page of a sheet: its numbers' column, lines, and the words on them."""
+
+    left: float
+    top: float
+    bottom: float
+    first: float  # the middle of its first numbered line
+    pitch: float
+    head: list[int] = field(default_factory=list)
+    lines: dict[int, list[int]] = field(default_factory=dict)
+
+
+def in_pages(result: OcrResult) -> OcrResult:
+    """A condensed transcript (several numbered pages printed side by side on one sheet)
+    in reading order: each small page's lines, its number first, one page after the other
+    (down the left column, then the next); `result` itself for any other page.
+
+    tesseract reads such a sheet across, line by line, so that a sentence running onto
+    the next line of its page has the neighbouring page's line in between.
+    """
+    words = result.words
+    runs = line_numbers.columns(words)
+    if not any(_level(a, b, words) for a in runs for b in runs if a is not b):
+        return result
+    order = _reading_order([_page(run, words) for run in runs])
+    head, tail = _place(words, order)
+    blocks = [[head]] if head else []
+    for page in order:
+        rows = [page.head] if page.head else []
+        rows += [sorted(page.lines[slot], key=lambda i: float(words[i][0]))
+                 for slot in sorted(page.lines)]
+        blocks.append(rows)
+    if tail:
+        blocks.append([tail])
+    text = "\n\n".join("\n".join(" ".join(str(words[i][4]) for i in row) for row in rows)
+                       for rows in blocks)
+    ordered = [words[i] for rows in blocks for row in rows for i in row]
+    return OcrResult(text=text, words=ordered, confidence=result.confidence,
+                     rotation=result.rotation)
+
+
+def _reading_order(pages: list[_Page]) -> list[_Page]:
+    """The small pages down each column of pages, the columns from the left."""
+    pages = sorted(pages, key=lambda p: p.left)
+    column = 0
+    ranked: list[tuple[int, float, _Page]] = []
+    for k, page in enumerate(pages):
+        if k and page.left - pages[k - 1].left > 5 * page.pitch:
+            column += 1
+        ranked.append((column, page.top, page))
+    return [page for _, _, page in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+
+def _place(words: list[Word], order: list[_Page]) -> tuple[list[int], list[int]]:
+    """Each word put on its small page's line (the page whose number column is nearest
+    on its left), or in the heading of the page just below it; returns the words above
+    all pages and those left over (a footer), in their order."""
+    head: list[int] = []
+    tail: list[int] = []
+    for i, word in enumerate(words):
+        middle = (float(word[1]) + float(word[3])) / 2
+        inside = [p for p in order if p.top <= middle <= p.bottom
+                  and float(word[0]) >= p.left - p.pitch / 2]
+        if inside:
+            page = max(inside, key=lambda p: p.left)
+            page.lines.setdefault(round((middle - page.first) / page.pitch), []).append(i)
+            continue
+        below = [p for p in order if p.left - p.pitch <= float(word[0])
+                 and 0 < p.top - middle <= 3 * p.pitch]
+        if below:
+            min(below, key=lambda p: p.top).head.append(i)
+        elif middle < min(p.top for p in order):
+            head.append(i)
+        else:
+            tail.append(i)
+    return head, tail
+
+
+def _level(a: list[int], b: list[int], words: list[Word]) -> bool:
+    """Whether two numberings stand side by side (their heights overlap)."""
+    top_a, bottom_a = float(words[a[0]][1]), float(words[a[-1]][3])
+    top_b, bottom_b = float(words[b[0]][1]), float(words[b[-1]][3])
+    return top_a < bottom_b and top_b < bottom_a and words[a[0]][0] != words[b[0]][0]
+
+
+def _page(run: list[int], words: list[Word]) -> _Page:
+    middles = [(float(words[i][1]) + float(words[i][3])) / 2 for i in run]
+    pitch = median(b - a for a, b in zip(middles, middles[1:], strict=False))
+    return _Page(left=min(float(words[i][0]) for i in run), top=middles[0] - pitch / 2,
+                 bottom=middles[-1] + pitch / 2, first=middles[0], pitch=pitch)
+
