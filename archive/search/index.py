@@ -17,16 +17,26 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import fields, index
-from whoosh.analysis import CharsetFilter, LowercaseFilter, StemFilter, Token, Tokenizer
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StripFilter,
+    Token,
+    Tokenizer,
+)
 from whoosh.index import LockError
 from whoosh.support.charset import accent_map
 from whoosh.writing import IndexWriter
 
 from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
-from archive.foia import line_numbers
+from archive.foia import kinds, line_numbers
 
-SCHEMA_VERSION = 3  # 2: foia, dup_group, release_order; 3: margin line numbers (margins)
+SCHEMA_VERSION = 5  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
+# of page; 4: added (when the page entered the index: feeds, alerts); 5: margins (the
+# spans of margin line numbers, kept out of the phrase sequence)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -184,8 +194,11 @@ def make_schema() -> fields.Schema:
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
         margins=fields.STORED(),  # [[start, end]] of the text's margin line numbers
         text_source=fields.ID(stored=True),
-        kind=fields.ID(stored=True),
+        kind=fields.ID(stored=True, sortable=True),  # archive.foia.kinds: email, scan, ...
         agency=fields.TEXT(analyzer=analyzer, stored=True),
+        # the releasing agencies' names whole, one a line (facet; `agency_name:"ICE"`)
+        agency_name=fields.KEYWORD(analyzer=RegexTokenizer(r"[^\n]+") | StripFilter()),
+        year=fields.ID(sortable=True),  # of the record's own date (facet; `year:2017`)
         released=fields.DATETIME(stored=True, sortable=True),
         date=fields.DATETIME(stored=True, sortable=True),
         sender=fields.TEXT(analyzer=analyzer),
@@ -198,6 +211,7 @@ def make_schema() -> fields.Schema:
         foia=fields.STORED(),  # the page's JSON additions (archive.records)
         dup_group=fields.ID(stored=True, sortable=True),  # near-duplicate pages share it
         release_order=fields.ID(sortable=True),  # first release date, for collapse=1
+        added=fields.NUMERIC(int, bits=64, stored=True, sortable=True),  # see added_key
     )
 
 
@@ -294,7 +308,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     """The Whoosh document of one page, from catalog rows turned into dicts.
 
     `doc` carries: doc_id, title, kind, page_count, productions (list of dicts with slug,
-    name, agency, released). `page` carries: page_no, text, text_source, annotations.
+    name, agency, released), added_at (when its pages entered the index, epoch seconds).
+    `page` carries: page_no, text, text_source, annotations.
     """
     productions = doc["productions"]
     notes = page.get("annotations") or {}
@@ -312,8 +327,9 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "text": PageText(text, margins),
         "_stored_text": text,  # shown as it is: the Whoosh document stores a plain str
         "text_source": page["text_source"],
-        "kind": doc["kind"],
+        "kind": kinds.page_kind(doc["kind"], page["text_source"], notes),
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
+        "agency_name": "\n".join(dict.fromkeys(agency_names(productions))),
         "sender": email.get("from") or "",
         "recipients": email.get("to") or "",
         "cc": email.get("cc") or "",
@@ -324,6 +340,7 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "foia": records.page_record(productions, notes),
         "release_order": records.release_order(productions),
         "dup_group": notes.get("dup_group") or f"{doc['doc_id']}:{page['page_no']:05d}",
+        "added": added_key(doc.get("added_at")),
     }
     released = [_date(p.get("released")) for p in productions]
     if any(released):
@@ -333,7 +350,26 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     record_date = _date(notes.get("record_date"))
     if record_date:
         out["date"] = record_date
+        out["year"] = f"{record_date.year:04d}"
     return out
+
+
+def added_key(seconds: float | None) -> int:
+    """When a page entered the index as the `added` field holds it: microseconds since the
+    epoch (Whoosh's sortable float columns fail; whole numbers sort and compare exactly)."""
+    return round(float(seconds or 0.0) * 1_000_000)
+
+
+def added_seconds(key: int | None) -> float:
+    """The `added` field back in seconds since the epoch."""
+    return int(key or 0) / 1_000_000
+
+
+def agency_names(productions: list[dict[str, Any]]) -> list[str]:
+    """The agencies that released a document, as the `agency_name` field holds them: each
+    name on one line, without double quotes (a filter quotes it)."""
+    return [" ".join(str(p["agency"]).replace('"', "").split())
+            for p in productions if p.get("agency") and str(p["agency"]).strip()]
 
 
 def normalize_text(text: str) -> str:

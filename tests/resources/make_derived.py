@@ -14,6 +14,17 @@
         into a white box with a thin dark border: the pixels inside each box are inverted
         (so its white "(b)(6)" label becomes black on white) and a 2-pixel border is drawn
         on the box's edge, as agencies that redact with outlined white boxes do.
+    DERIVED_rereleased_ntsb_12-rzcommu_1-058.pdf
+        scan_ntsb_12-rzcommu_1-058.pdf released again with one more redaction: a PyMuPDF
+        redaction annotation over the signature line "Major Investigations Division",
+        applied (the image's pixels under it are blanked, a black box is drawn), the page
+        image then re-encoded as gray JPEG: what a second release after an appeal looks like.
+    DERIVED_page3_ntsb_21-rzcommu_1-056.pdf
+        page 3 of scans/ntsb-mu5735/21-rzcommu_1-056.pdf as released (the page copied, its
+        JPEG untouched): a short record, two short paragraphs of an email.
+    DERIVED_rereleased_page3_ntsb_21-rzcommu_1-056.pdf
+        the same page released again: the name under the first signature ("Yanfeng MAO")
+        redacted as above, the image re-encoded as gray JPEG.
 
     DERIVED_pleading_scotus_tarrant-v-herrmann.pdf
         the opening of the syllabus of the US Supreme Court's slip opinion in Tarrant
@@ -21,8 +32,8 @@
         pages 1-2; quotes and dashes made ASCII) typed on pleading paper: 28 lines,
         double-spaced, Times 12, each numbered in the left margin (right-aligned at 1
         inch, beside a double rule), a centred page number and a footer, as court filings
-        are printed. The text layer
-        gives each margin number its own line, between the words of a sentence.
+        are printed. The text layer gives each margin number its own line, between the
+        words of a sentence.
     DERIVED_page2_scotus_tarrant-v-herrmann.pdf
         page 2 of the same slip opinion alone, as published: numbers in the prose (a
         numbered holding "1.", "(a)", "subject to a 25 percent cap", "Pp. 9-22").
@@ -73,17 +84,6 @@ def _scan_pdf(jpeg: bytes, size: tuple[int, int], title: str, out: Path) -> Path
     return _save(doc, title, out)
 
 
-def _save(doc: pymupdf.Document, title: str, out: Path) -> Path:
-    """Save with fixed metadata and no /ID, so the file is the same byte for byte."""
-    doc.set_metadata({
-        "title": title, "author": "", "subject": "", "keywords": "",
-        "creator": "tests/resources/make_derived.py", "producer": "PyMuPDF",
-        "creationDate": "", "modDate": "",
-    })
-    doc.save(out, garbage=4, deflate=True, no_new_id=True)
-    return out
-
-
 # The six black boxes of scan_ntsb_12-rzcommu_1-058.pdf, in pixels of its 150-dpi image
 # (x0, y0, x1, y1, exclusive), measured as the rows and columns more than half dark.
 NTSB_058_BOXES = [(399, 207, 557, 229), (399, 240, 561, 262), (434, 479, 871, 511),
@@ -104,6 +104,60 @@ def white_boxes() -> Path:
     return _scan_pdf(buf.getvalue(), (612, 792),
                      "DERIVED test file: NTSB 12-rzcommu_1-058 with white redaction boxes",
                      HERE / "DERIVED_whiteboxes_ntsb_12-rzcommu_1-058.pdf")
+
+
+def _redacted(src: pymupdf.Document, page_no: int, boxes: list[tuple[float, float, float, float]],
+              title: str, out: Path) -> Path:
+    """One page of `src` with redaction annotations over `boxes` (PDF points) applied, its
+    image re-encoded as gray JPEG q60, with fixed metadata."""
+    doc = pymupdf.open()
+    doc.insert_pdf(src, from_page=page_no, to_page=page_no)
+    page = doc[0]
+    for box in boxes:
+        page.add_redact_annot(pymupdf.Rect(box), fill=(0, 0, 0))
+    page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS)  # the pixels are gone
+    xref = page.get_images()[0][0]
+    pix = pymupdf.Pixmap(doc, xref)
+    img = Image.frombytes("RGB" if pix.n >= 3 else "L", (pix.width, pix.height),
+                          pix.samples if pix.n in (1, 3) else pymupdf.Pixmap(
+                              pymupdf.csRGB, pix).samples).convert("L")
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=60, optimize=True, dpi=(150, 150))
+    page.replace_image(xref, stream=buf.getvalue())
+    return _save(doc, title, out)
+
+
+def _save(doc: pymupdf.Document, title: str, out: Path) -> Path:
+    """Save with fixed metadata, no dates and no /ID: the same bytes every time."""
+    doc.set_metadata({
+        "title": title, "author": "", "subject": "", "keywords": "",
+        "creator": "tests/resources/make_derived.py", "producer": "PyMuPDF",
+        "creationDate": "", "modDate": "",
+    })
+    doc.save(out, garbage=4, deflate=True, no_new_id=True)
+    return out
+
+
+def rereleased_058() -> Path:
+    src = pymupdf.open(HERE / "scan_ntsb_12-rzcommu_1-058.pdf")
+    return _redacted(src, 0, [(69, 311, 195, 325)],
+                     "DERIVED test file: NTSB 12-rzcommu_1-058 released again, one more "
+                     "redaction", HERE / "DERIVED_rereleased_ntsb_12-rzcommu_1-058.pdf")
+
+
+def page3_056() -> Path:
+    src = pymupdf.open(REPO / "scans" / "ntsb-mu5735" / "21-rzcommu_1-056.pdf")
+    doc = pymupdf.open()
+    doc.insert_pdf(src, from_page=2, to_page=2)
+    return _save(doc, "DERIVED test file: NTSB 21-rzcommu_1-056 page 3",
+                 HERE / "DERIVED_page3_ntsb_21-rzcommu_1-056.pdf")
+
+
+def rereleased_page3_056() -> Path:
+    src = pymupdf.open(REPO / "scans" / "ntsb-mu5735" / "21-rzcommu_1-056.pdf")
+    return _redacted(src, 2, [(70, 183, 142, 198)],
+                     "DERIVED test file: NTSB 21-rzcommu_1-056 page 3 released again",
+                     HERE / "DERIVED_rereleased_page3_ntsb_21-rzcommu_1-056.pdf")
 
 
 TARRANT = REPO.parent / "shared" / "corpus" / "foia_pdfs" / "gov_born_digital" / "vector-pdf.pdf"
@@ -156,5 +210,6 @@ def page_two() -> Path:
 
 
 if __name__ == "__main__":
-    for p in (truncated(), sideways(), white_boxes(), pleading(), page_two()):
+    for p in (truncated(), sideways(), white_boxes(), rereleased_058(), page3_056(),
+              rereleased_page3_056(), pleading(), page_two()):
         print(f"wrote {p.name} ({p.stat().st_size} bytes)")
