@@ -2,7 +2,7 @@
 
 They stand in a column beside the text, one per printed line, so the text layer (and OCR)
 puts them between the words of a sentence: `for oral 13 argument`. They are found from
-word boxes: bare numbers whose boxes line up in a column (left, right or centre edges),
+word boxes: bare numbers whose boxes line up in a column (by their right or left edges),
 counting up by one line pitch at a time from near 1 (a few may be missing or misread), each
 level with a line of text. A column may be anywhere on the page: a condensed transcript
 prints four pages, four columns of 1-25, on one sheet.
