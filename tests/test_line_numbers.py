@@ -23,7 +23,8 @@ from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.foia import line_numbers
 from archive.ingest.pipeline import add_production
-from archive.read import extract
+from archive.models import OcrResult
+from archive.read import extract, numbered_lines
 from archive.search.index import word_tokens
 from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import open_searcher, query_terms, search
@@ -139,6 +140,24 @@ def test_numbered_paragraphs_are_not_line_numbers_but_a_right_margin_is() -> Non
     right += [[546 - 6 * len(str(n)), 72 + 24 * n, 546, 86 + 24 * n, str(n)]
               for n in range(1, 26)]
     assert [right[i][4] for i in line_numbers.find(right)] == [str(n) for n in range(1, 26)]
+
+
+def test_two_small_pages_side_by_side_are_put_in_reading_order() -> None:
+    # (beside the real condensed transcript read by OCR below) as tesseract reads a sheet:
+    # line by line across both small pages, the right page's number between
+    words: list[list] = []
+    for n in range(1, 11):
+        y = 100 + 24 * n
+        words += [[60, y, 72, y + 14, str(n)], [90, y, 150, y + 14, f"left{n}"],
+                  [160, y, 220, y + 14, "text"], [340, y, 352, y + 14, str(n)],
+                  [370, y, 430, y + 14, f"right{n}"], [440, y, 500, y + 14, "text"]]
+    text = "\n".join(" ".join(str(w[4]) for w in words[k:k + 6])
+                     for k in range(0, len(words), 6))
+    read = numbered_lines.in_pages(OcrResult(text=text, words=words, confidence=90.0))
+    lines = read.text.split("\n")
+    assert lines[:2] == ["1 left1 text", "2 left2 text"]
+    assert lines[10:13] == ["", "1 right1 text", "2 right2 text"]
+    assert [w[4] for w in read.words] == read.text.split()
 
 
 def test_margin_numbers_keep_no_place_in_the_word_sequence() -> None:
