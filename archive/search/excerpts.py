@@ -76,7 +76,7 @@ def _spans(text: str, sequences: Sequence[Sequence[str]],
     spans: list[tuple[int, int]] = []
     for seq in sequences:
         n = len(seq)
-        spans.extend((found[i].start(), found[i + n - 1].end()) for i in hits
+        spans.extend((found[i][1], found[i + n - 1][2]) for i in hits
                      if forms[i:i + n] == list(seq))
     return merge_spans(spans)
 

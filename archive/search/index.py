@@ -34,13 +34,20 @@ from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
 from archive.foia import kinds, line_numbers
 
-SCHEMA_VERSION = 5  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
+SCHEMA_VERSION = 6  # 2: foia, dup_group, release_order; 3: agency_name, year, kind; 6: hyphen joins, apostrophes, glued marks
 # of page; 4: added (when the page entered the index: feeds, alerts); 5: margins (the
 # spans of margin line numbers, kept out of the phrase sequence)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
-_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n[ \t]*$")
+_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n[ \t]*")
+_ANY_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n")
+# A soft hyphen (U+00AD) is a typesetter's: at a line end, or left inside a reflowed word.
+_SOFT_HYPHEN = "\u00ad"
+_SOFT_HYPHEN_GAP = re.compile(r"\u00ad[ \t]*(?:\r?\n[ \t]*)?")
+# A footnote mark printed against its word ("feet6", "7the"): the word is also indexed alone.
+# Ordinals (1st, 22nd, 3rd, 4th) are words of their own.
+_GLUED_MARK = re.compile(r"([^\W\d_]{2,})\d{1,2}|\d{1,2}(?!(?:st|nd|rd|th)\Z)([^\W\d_]{2,})")
 _LINE_END = re.compile(r"[ \t]*\r?\n\s*")
 
 
@@ -110,33 +117,67 @@ class PageText(str):
 
 def word_tokens(text: str, margins: Iterable[Sequence[int]] = ()
                 ) -> Iterator[tuple[int, str, int, int]]:
-    """(position, word, start, end) of each word, and of each word joined across a line-break
-    hyphen (at the positions of both halves, before the second half): the tokenizer's output.
+    """(position, word, start, end) of each word of `text`: the tokenizer's output.
+
+    A word hyphenated across a line end ("sal-⏎ly", "down-⏎stream") is indexed joined, at the
+    position of its first half, and the word after it follows at the next position, so a
+    phrase runs through it ("farther downstream and"). The halves are kept too, for a
+    compound broken at its own hyphen ("sally-⏎port" is found by "the sally port"): the
+    first half beside the joined word, the second half beside the next word.
+
+    A word broken by a soft hyphen (U+00AD: "can\u00adnot") is one word, its halves are
+    not. The word under a footnote mark printed against it ("feet6", "7the") is added at
+    the mark's position. Typographic apostrophes are made plain ("state’s" is "state's").
 
     A word inside one of the `margins` spans (a margin line number) is given the position of
     the word after it and does not move the count on: `for oral 13 argument` holds the
     phrase "oral argument", and 13 is still found on its own.
     """
     skip = {k for start, end in margins for k in range(start, end)}
-    previous: re.Match[str] | None = None
-    skipped = 0
-    for count, match in enumerate(_WORD.finditer(text)):
-        pos = count - skipped
-        if skip and match.start() in skip:
-            yield pos, match.group(), match.start(), match.end()
-            skipped += 1
+    previous: tuple[str, int, int] | None = None
+    pos = -1
+    for word, start, end in words_of(text):
+        if skip and start in skip:
+            yield pos + 1, _apostrophes(word), start, end
             continue
         if previous is not None:
-            gap = text[previous.end():match.start()]
+            gap = text[previous[2]:start]
             if skip and "-" in gap and "\n" in gap:  # "Okla-\n14\nhoma": the number's line
                 gap = _LINE_END.sub("\n", "".join(
-                    c for k, c in enumerate(gap, previous.end()) if k not in skip))
+                    c for k, c in enumerate(gap, previous[2]) if k not in skip))
             if "-" in gap and "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
-                joined = previous.group() + match.group()
-                yield pos - 1, joined, previous.start(), match.end()
-                yield pos, joined, previous.start(), match.end()
-        yield pos, match.group(), match.start(), match.end()
-        previous = match
+                yield pos, _apostrophes(previous[0] + word), previous[1], end
+                yield pos + 1, _apostrophes(word), start, end  # beside the next word
+                previous = None  # one join at a time: "a-⏎b-⏎c" joins a+b only
+                continue
+        pos += 1
+        yield pos, _apostrophes(word), start, end
+        glued = _GLUED_MARK.fullmatch(word) if word[0].isdigit() or word[-1].isdigit() else None
+        if glued:
+            part = 1 if glued.group(1) else 2
+            yield pos, glued.group(part), start + glued.start(part), start + glued.end(part)
+        previous = word, start, end
+
+
+def words_of(text: str) -> list[tuple[str, int, int]]:
+    """(word, start, end) of each word of `text`, in order: token position i is word i. The
+    parts of a word broken by soft hyphens are one word (its text without them)."""
+    found = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    if _SOFT_HYPHEN not in text:
+        return found
+    merged: list[tuple[str, int, int]] = []
+    for word in found:
+        if merged and _SOFT_HYPHEN_GAP.fullmatch(text, merged[-1][2], word[1]):
+            last = merged[-1]
+            merged[-1] = (last[0] + word[0], last[1], word[2])
+        else:
+            merged.append(word)
+    return merged
+
+
+def _apostrophes(word: str) -> str:
+    """A word with its typographic apostrophes (’) made plain ('): "state’s" is "state's"."""
+    return word.replace("’", "'") if "’" in word else word
 
 
 _ANALYZER = text_analyzer()
@@ -150,23 +191,28 @@ def analyse_word(word: str) -> str:
     return word
 
 
-_ANY_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n")
-
-
-def analysed_words(text: str) -> tuple[list[str], list[re.Match[str]], set[str]]:
-    """The indexed forms of the words of `text` (token position i is word i), the words'
-    matches, and the forms of the words joined across line-break hyphens (which the
-    tokenizer adds at the positions of their halves). Done mostly in C: fast.
+def analysed_words(text: str) -> tuple[list[str], list[tuple[str, int, int]], set[str]]:
+    """The indexed forms of the words of `text`, the words (`words_of`), and the forms whose
+    positions the tokenizer moves or adds (words joined across line-break hyphens and the
+    second halves, words under glued footnote marks): token position i is word i until the
+    first of those, which callers check for (`excerpts` then asks `matches`). Done mostly in
+    C: fast.
     """
-    found = list(_WORD.finditer(text))
-    forms = list(map(analyse_word, map(re.Match.group, found)))
+    found = words_of(text)
+    forms = [analyse_word(word) for word, _, _ in found]
     joined: set[str] = set()
     for hyphen in _ANY_LINE_BREAK_HYPHEN.finditer(text):
-        after = bisect_right(found, hyphen.start(), key=lambda m: m.start())
+        after = bisect_right(found, hyphen.start(), key=lambda w: w[1])
         if 0 < after < len(found):
-            before, word = found[after - 1], found[after]
-            if _LINE_BREAK_HYPHEN.fullmatch(text, before.end(), word.start()):
-                joined.add(analyse_word(before.group() + word.group()))
+            before, following = found[after - 1], found[after]
+            if _LINE_BREAK_HYPHEN.fullmatch(text, before[2], following[1]):
+                joined.add(analyse_word(before[0] + following[0]))
+                joined.add(analyse_word(following[0]))  # not at its word's position
+    for word, _, _ in found:
+        if word[0].isdigit() or word[-1].isdigit():
+            glued = _GLUED_MARK.fullmatch(word)
+            if glued:
+                joined.add(analyse_word(glued.group(1) or glued.group(2)))
     return forms, found, joined
 
 

@@ -138,16 +138,22 @@ def _starts_new_line(previous: Word, word: Word) -> bool:
     return float(word[0]) < float(previous[0]) or float(word[1]) >= float(previous[3])
 
 
+_SOFT = "\u00ad"
+
+
 @lru_cache(maxsize=200_000)
-def _pieces(word: str) -> tuple[tuple[str, ...], str, bool, bool]:
-    """A stored word's analysed tokens, its last token as written, whether it ends in "-"
-    right after that token, and whether it begins with a token (a line-end hyphen before
-    it then joins the two, as the index joins them)."""
-    found = [(token, start, end) for _, token, start, end in word_tokens(word)]
+def _pieces(word: str) -> tuple[tuple[tuple[int, str], ...], int, str, str, bool]:
+    """A stored word's analysed tokens with their positions in the word, how many positions
+    it takes, its last token as written, the hyphen ("-") or soft hyphen it ends in right
+    after that token ("" for none), and whether it begins with a token (a hyphen before it
+    then joins the two, as the index joins them)."""
+    found = list(word_tokens(word))
     if not found:
-        return (), "", False, False
-    return (tuple(analyse_word(t) for t, _, _ in found), found[-1][0],
-            word[found[-1][2]:] == "-", found[0][1] == 0)
+        return (), 0, "", "", False
+    last = max(found, key=lambda t: (t[0], t[3]))
+    ends = word[last[3]:]
+    return (tuple((pos, analyse_word(t)) for pos, t, _, _ in found), last[0] + 1, last[1],
+            ends if ends in ("-", _SOFT) else "", found[0][2] == 0)
 
 
 def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]],
@@ -164,27 +170,34 @@ def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]],
     at: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     keys = wanted.keys
     pos = 0
-    joins_next = False  # the previous word ended with a hyphen after a token
+    joins_next = ""  # the hyphen or soft hyphen the previous word ended with after a token
     last, previous = "", -1
     for i, word in enumerate(words):
-        forms, tail, hyphen, leading = _pieces(str(word[4]))
+        forms, size, tail, ends, leading = _pieces(str(word[4]))
         if i in margins:
-            for key in (k for form in forms for k in keys(form)):
+            for key in (k for _, form in forms for k in keys(form)):
                 at[pos][key].add(i)
             continue
         if not forms:
-            joins_next = False
+            joins_next = ""
             continue
-        if joins_next and leading and _starts_new_line(words[previous], word):
+        # A word that continues the previous one (as `index.word_tokens` joins them): the
+        # joined word at the previous word's position; after a soft hyphen this word's first
+        # token is no word, after a hyphen it stays, beside the word that follows.
+        skip = 0
+        if joins_next and leading and (joins_next == _SOFT
+                                       or _starts_new_line(words[previous], word)):
             first = next(t for _, t, _, _ in word_tokens(str(word[4])))
             for key in keys(analyse_word(last + first)):
-                for p in (pos - 1, pos):
-                    at[p][key].update((previous, i))
-        for form in forms:
+                at[pos - 1][key].update((previous, i))
+            skip = 1
+        for offset, form in forms:
+            if offset == 0 and skip and joins_next == _SOFT:
+                continue
             for key in keys(form):
-                at[pos][key].add(i)
-            pos += 1
-        joins_next, last, previous = hyphen, tail, i
+                at[pos + max(offset - skip, 0)][key].add(i)
+        pos += size - skip
+        joins_next, last, previous = ends, tail, i
     return _merge_occurrences(wanted.occurrences(at))
 
 
