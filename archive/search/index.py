@@ -34,9 +34,10 @@ from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
 from archive.foia import kinds, line_numbers
 
-SCHEMA_VERSION = 6  # 2: foia, dup_group, release_order; 3: agency_name, year, kind; 6: hyphen joins, apostrophes, glued marks
+SCHEMA_VERSION = 6  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
 # of page; 4: added (when the page entered the index: feeds, alerts); 5: margins (the
-# spans of margin line numbers, kept out of the phrase sequence)
+# spans of margin line numbers, kept out of the phrase sequence); 6: the tokenizer's
+# positions (line-end hyphen joins, soft hyphens, apostrophes, glued footnote marks)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
