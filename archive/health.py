@@ -58,8 +58,10 @@ def _server(settings: Settings) -> list[tuple[str, str]]:
     """Server mode: the PostgreSQL server, the catalog's schema and counts; what is missing."""
     try:
         status = server_status(settings)
+        schema = (f"schema version {status.schema_version}" if status.schema_version
+                  else "no catalog in this database yet")
         found = [("database", f"{status.where}: PostgreSQL {status.server_version}, "
-                              f"schema version {status.schema_version or 'none yet'}")]
+                              f"{schema}")]
         if status.schema_version is not None:
             with open_store(settings, readonly=True) as catalog:
                 counts = catalog.stats()
