@@ -179,6 +179,15 @@ def test_two_machines_opening_at_once_make_the_tables_once(server: Settings) -> 
         assert [p["name"] for p in second.productions()] == ["R"]
 
 
+def test_the_database_url_never_goes_on_the_page_queue(server: Settings) -> None:
+    """Page workers get the archive's settings with each page; not its database password."""
+    from archive.read import tasks
+
+    sent = tasks.page_args((server.home / "scans/r/memo.pdf", "pdf", "0123456789abcdef", 1,
+                            server, "auto", "eng", False))
+    assert "database_url" not in sent[4] and server.database_url not in json.dumps(sent)
+
+
 def test_a_document_is_claimed_by_one_connection_at_a_time(server: Settings) -> None:
     """Two `archive add` runs (two connections) cannot read the same document; a claimant
     that goes away (its connection closes) frees it."""
