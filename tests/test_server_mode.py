@@ -91,6 +91,24 @@ def test_what_needs_search_refuses_in_server_mode(server: Settings,
     assert not store_exists(server) and not (server.home / "index").exists()
 
 
+def test_saved_searches_and_users_live_on_the_server(server: Settings) -> None:
+    """What needs no search works in server mode: the saved search and the user are in the
+    server's catalog; listing saved searches (it counts new pages) refuses."""
+    url = server.database_url
+    for args in (["alerts", "add", "sally-port", '"sally port"'], ["users", "add", "ana"]):
+        proc = run(server.home, url, *args)
+        assert proc.returncode == 0, proc.stderr
+    with open_store(server, readonly=True) as store:
+        assert [a["name"] for a in store.alerts()] == ["sally-port"]
+        assert store.user("ana")["role"] == "editor"  # type: ignore[index]
+        assert [r["action"] for r in store.audit_log()] == ["user.add"]
+    listed = run(server.home, url, "alerts", "list")
+    assert listed.returncode == ExitCode.usage
+    assert "server mode's search is not built yet" in listed.stderr
+    assert run(server.home, url, "alerts", "remove", "sally-port").returncode == 0
+    assert not server.catalog_path.exists()
+
+
 def test_a_stopped_server_is_one_line_and_exit_2(server: Settings,
                                                  pg_cluster: pgserver.Cluster) -> None:
     _one_production(server)

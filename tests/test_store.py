@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from archive import records
+from archive.config import Settings
 from archive.models import PageResult
 from archive.search.writer import document_fields, page_rows, sign_pages
-from archive.store import Store
+from archive.store import Store, open_store
 
 DOC, OTHER, THIRD = "0123456789abcdef", "fedcba9876543210", "0123aaaaaaaaaaaa"
 
@@ -259,3 +260,115 @@ def test_stats_count_indexed_material(store: Store) -> None:
     assert store.stats() == {"productions": 1, "documents": 0, "pages": 0, "ocr_pages": 0}
     store.set_state(DOC, "indexed")
     assert store.stats() == {"productions": 1, "documents": 1, "pages": 2, "ocr_pages": 1}
+
+
+# when pages were added (feeds, alerts) ---------------------------------------------------
+
+
+def test_stamps_grow_and_an_indexed_document_keeps_its_own(store: Store) -> None:
+    for doc_id in (DOC, OTHER):
+        _document(store, doc_id)
+    assert store.added_watermark() == 0.0
+    store.stamp_added([DOC])
+    first = store.added_at(DOC)
+    store.set_state(DOC, "indexed")
+    store.stamp_added([DOC, OTHER])  # DOC is indexed: its stamp stays
+    assert store.added_at(DOC) == first and store.added_at(OTHER) > first
+    assert store.added_watermark() == first  # OTHER is not indexed yet
+    store.set_state(OTHER, "indexed")
+    assert store.added_watermark() == store.added_at(OTHER)
+    assert store.added_at("0000000000000000") == 0.0
+
+
+# saved searches --------------------------------------------------------------------------
+
+
+def test_alerts_saved_listed_seen_and_removed(store: Store) -> None:
+    assert store.add_alert("sally", '"sally port"', "desk@example.org", 5.0) is True
+    assert store.add_alert("sally", "other", None, 6.0) is False  # left unchanged
+    assert store.add_alert("Rikers", "rikers", None, 1.0) is True
+    assert [a["name"] for a in store.alerts()] == ["Rikers", "sally"]
+    store.set_alert_seen("sally", 9.5)
+    saved = store.alert("sally")
+    assert saved is not None and store.alert("none") is None
+    assert (saved["query"], saved["email"], saved["seen"]) == ('"sally port"',
+                                                               "desk@example.org", 9.5)
+    assert store.remove_alert("sally") is True and store.remove_alert("sally") is False
+    assert [a["name"] for a in store.alerts()] == ["Rikers"]
+
+
+# the editors' side -------------------------------------------------------------------------
+
+
+def test_users_tokens_and_sign_in_failures(store: Store) -> None:
+    assert store.has_table("users") and not store.has_table("no_such_table")
+    assert store.add_user("ana", "editor", "scrypt:hash") is True
+    assert store.add_user("ana", "admin", "other") is False
+    store.add_user("Bob", "admin", "scrypt:bob")
+    assert [(u["name"], u["role"]) for u in store.users()] == [("Bob", "admin"),
+                                                              ("ana", "editor")]
+    assert store.user("ana")["password_hash"] == "scrypt:hash"  # type: ignore[index]
+    assert store.user("nobody") is None
+    store.add_token("tokenhash", "ana")
+    assert store.token_user("tokenhash")["name"] == "ana"  # type: ignore[index]
+    assert store.token_user("other") is None
+    now = time.time()
+    store.record_sign_in_failure("ana", "10.0.0.1", forget_before=now - 60)
+    store.record_sign_in_failure("ana", "10.0.0.1", forget_before=now - 60)
+    store.record_sign_in_failure("ana", "10.0.0.2", forget_before=now - 60)
+    assert store.sign_in_failures("ana", "10.0.0.1", since=now - 60) == 2
+    assert store.sign_in_failures("ana", "10.0.0.1", since=time.time() + 60) == 0
+    store.clear_sign_in_failures("ana", "10.0.0.1")
+    assert store.sign_in_failures("ana", "10.0.0.1", since=0) == 0
+    assert store.sign_in_failures("ana", "10.0.0.2", since=0) == 1
+    store.record_sign_in_failure("ana", "10.0.0.3", forget_before=time.time() + 1)
+    assert store.sign_in_failures("ana", "10.0.0.2", since=0) == 0  # forgotten
+
+
+def test_audit_log_newest_first_in_pages(store: Store) -> None:
+    for n in range(5):
+        store.audit("ana", "production.edit", f"r{n}", {"n": n, "when": time.gmtime(0)})
+    latest = store.audit_log(limit=2)
+    assert [r["target"] for r in latest] == ["r4", "r3"]
+    assert json.loads(latest[0]["detail"])["n"] == 4
+    assert [r["target"] for r in store.audit_log(limit=10, before=latest[1]["id"])] == [
+        "r2", "r1", "r0"]
+
+
+def test_withdrawals_withdrawn_replaced_and_restored(store: Store) -> None:
+    store.withdraw(OTHER, 0, "privacy", "ana")
+    store.withdraw(DOC, 3, "(b)(6) missed", "ana")
+    store.withdraw(DOC, 1, "wrong file", "ana")
+    store.withdraw(DOC, 3, "(b)(6) left unredacted", "bob")  # replaces the first
+    assert [(w["doc_id"], w["page_no"]) for w in store.withdrawals()] == [
+        (DOC, 1), (DOC, 3), (OTHER, 0)]
+    mine = store.withdrawals(DOC)
+    assert [(w["page_no"], w["reason"], w["user_name"]) for w in mine] == [
+        (1, "wrong file", "ana"), (3, "(b)(6) left unredacted", "bob")]
+    assert store.restore(DOC, 1) is True and store.restore(DOC, 1) is False
+    assert [w["page_no"] for w in store.withdrawals(DOC)] == [3]
+
+
+def test_jobs_recorded_updated_and_listed(store: Store) -> None:
+    store.add_job("job-1", "ana", "NTSB release", {"staged": "cache/staging/1"})
+    time.sleep(0.01)  # created stamps apart, to order them
+    store.add_job("job-2", "ana", "DHS", {})
+    store.update_job("job-1", status="running", files_total=3, pid=4242, bogus="x")
+    store.update_job("job-1")  # nothing to change
+    job = store.job("job-1")
+    assert job is not None and store.job("job-3") is None
+    assert (job["status"], job["files_total"], job["files_done"], job["pid"]) == (
+        "running", 3, 0, 4242)
+    assert json.loads(job["request"]) == {"staged": "cache/staging/1"}
+    assert [j["id"] for j in store.recent_jobs()] == ["job-2", "job-1"]
+    assert [j["id"] for j in store.recent_jobs(limit=1)] == ["job-2"]
+
+
+def test_data_version_changes_when_another_connection_writes(store_settings: Settings
+                                                             ) -> None:
+    with open_store(store_settings) as writer, \
+            open_store(store_settings, readonly=True) as reader:
+        before = reader.data_version()
+        assert reader.data_version() == before  # reading changes nothing
+        writer.audit("ana", "user.add", "bob")
+        assert reader.data_version() != before

@@ -16,6 +16,7 @@ from archive.foia.kinds import KINDS
 from archive.models import SearchResults
 from archive.search.query import bates_lookup, query_terms
 from archive.search.query import search as run_search
+from web.auth import is_editor
 from web.db import get_catalog, get_searcher, get_settings
 from web.facets import facets, production_counts
 from web.present import group_by_document, hit_views
@@ -183,7 +184,8 @@ def results() -> str | Response:
     if not query.q:
         return redirect(url_for("search.home"))
     if query.page == 1 and query.jump:
-        stamped = bates_lookup(get_searcher(), query.q.upper())  # as typed: ice-2-000001
+        # as typed: ice-2-000001
+        stamped = bates_lookup(get_searcher(), query.q.upper(), get_settings())
         if stamped is not None:
             return redirect(url_for("documents.page", doc_id=stamped[0], page_no=stamped[1],
                                     bates=query.q))
@@ -217,6 +219,9 @@ def production(slug: str) -> str:
     row = catalog.production(slug) if catalog is not None else None
     if row is None or catalog is None or row["slug"] != slug:
         raise NotFoundError("There is no production with that name in the archive.")
-    documents = [dict(d) for d in catalog.production_documents(row["id"])]
+    withdrawn = set() if is_editor() else {
+        w["doc_id"] for w in catalog.withdrawals() if not w["page_no"]}  # not for the public
+    documents = [dict(d) for d in catalog.production_documents(row["id"])
+                 if d["doc_id"] not in withdrawn]
     return render_template("production.html", production=production_names()[slug],
                            documents=documents, counts=production_counts(slug))

@@ -34,7 +34,8 @@ from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
 from archive.foia import kinds
 
-SCHEMA_VERSION = 3  # 2: foia, dup_group, release_order; 3: agency_name, year, kind of page
+SCHEMA_VERSION = 4  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
+# of page; 4: added (when the page entered the index: feeds, alerts)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -177,6 +178,7 @@ def make_schema() -> fields.Schema:
         foia=fields.STORED(),  # the page's JSON additions (archive.records)
         dup_group=fields.ID(stored=True, sortable=True),  # near-duplicate pages share it
         release_order=fields.ID(sortable=True),  # first release date, for collapse=1
+        added=fields.NUMERIC(int, bits=64, stored=True, sortable=True),  # see added_key
     )
 
 
@@ -273,7 +275,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     """The Whoosh document of one page, from catalog rows turned into dicts.
 
     `doc` carries: doc_id, title, kind, page_count, productions (list of dicts with slug,
-    name, agency, released). `page` carries: page_no, text, text_source, annotations.
+    name, agency, released), added_at (when its pages entered the index, epoch seconds).
+    `page` carries: page_no, text, text_source, annotations.
     """
     productions = doc["productions"]
     notes = page.get("annotations") or {}
@@ -301,6 +304,7 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "foia": records.page_record(productions, notes),
         "release_order": records.release_order(productions),
         "dup_group": notes.get("dup_group") or f"{doc['doc_id']}:{page['page_no']:05d}",
+        "added": added_key(doc.get("added_at")),
     }
     released = [_date(p.get("released")) for p in productions]
     if any(released):
@@ -310,6 +314,17 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         out["date"] = record_date
         out["year"] = f"{record_date.year:04d}"
     return out
+
+
+def added_key(seconds: float | None) -> int:
+    """When a page entered the index as the `added` field holds it: microseconds since the
+    epoch (Whoosh's sortable float columns fail; whole numbers sort and compare exactly)."""
+    return round(float(seconds or 0.0) * 1_000_000)
+
+
+def added_seconds(key: int | None) -> float:
+    """The `added` field back in seconds since the epoch."""
+    return int(key or 0) / 1_000_000
 
 
 def agency_names(productions: list[dict[str, Any]]) -> list[str]:

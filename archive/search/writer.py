@@ -23,6 +23,7 @@ def document_fields(catalog: Store, doc_id: str) -> dict[str, Any]:
     doc = dict(row)
     doc["productions"] = [dict(p) for p in catalog.document_productions(doc_id)]
     doc["meta"] = json.loads(row["meta"] or "{}")
+    doc["added_at"] = catalog.added_at(doc_id)
     return doc
 
 
@@ -132,6 +133,7 @@ class IndexBatch:
             return
         for doc_id in self.doc_ids:  # before writing: a new page's duplicate group is indexed
             sign_pages(self.catalog, doc_id)
+        self.catalog.stamp_added(self.doc_ids)  # feeds' "newest first" and alerts' "new"
         with index.writer(self.ix, timeout=30.0) as w:
             for doc_id in self.doc_ids:
                 index.add_pages(w, document_fields(self.catalog, doc_id),
