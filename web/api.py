@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from archive import records as foia_records
+from archive.foia import line_numbers
 from archive.search.matches import match_boxes
 from archive.search.query import parse, query_terms
 from web.db import get_catalog, get_settings
@@ -68,7 +69,8 @@ def page(doc_id: str, page_no: int) -> Response:
     if q:
         settings = get_settings()
         parse(q, settings)  # a malformed query is a 400, not an empty list
-        data["matches"] = match_boxes(record.words, query_terms(q, settings))
+        data["matches"] = match_boxes(record.words, query_terms(q, settings),
+                                      line_numbers.word_indexes(record.annotations))
     return jsonify(data)
 
 

@@ -22,6 +22,7 @@ from archive import records as foia_records
 from archive import storage
 from archive.citation import citation_line
 from archive.errors import IndexLostError, NotFoundError, QueryError
+from archive.foia import line_numbers
 from archive.search import rewrites
 from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import matching_pages, query_terms
@@ -113,8 +114,10 @@ def page(doc_id: str, page_no: int) -> str:
         if catalog is not None else [],
         parent=foia.parent(catalog, record.doc) if catalog is not None else None,
         bates_typed=stamped(request.args.get("bates", "", type=str), record),
-        boxes=match_boxes(record.words, sequences) if sequences else [],
-        text_html=trusted_marks(highlight_text(record.text, sequences)),
+        boxes=match_boxes(record.words, sequences, line_numbers.word_indexes(
+            record.annotations)) if sequences else [],
+        text_html=trusted_marks(highlight_text(record.text, sequences,
+                                               line_numbers.spans(record.annotations))),
         hit_pages=hit_pages,
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),

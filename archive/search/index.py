@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -32,14 +32,16 @@ from whoosh.writing import IndexWriter
 
 from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
-from archive.foia import kinds
+from archive.foia import kinds, line_numbers
 
-SCHEMA_VERSION = 4  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
-# of page; 4: added (when the page entered the index: feeds, alerts)
+SCHEMA_VERSION = 5  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
+# of page; 4: added (when the page entered the index: feeds, alerts); 5: margins (the
+# spans of margin line numbers, kept out of the phrase sequence)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 _LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n[ \t]*$")
+_LINE_END = re.compile(r"[ \t]*\r?\n\s*")
 
 
 class HyphenJoiningTokenizer(Tokenizer):
@@ -70,7 +72,7 @@ class HyphenJoiningTokenizer(Tokenizer):
                 token.startchar, token.endchar = start_char, start_char + len(value)
             yield token
             return
-        for pos, text, start, end in word_tokens(value):
+        for pos, text, start, end in word_tokens(value, getattr(value, "margins", ())):
             yield self._token(token, text, pos + start_pos, start + start_char,
                               end + start_char, positions, chars, keeporiginal)
 
@@ -94,14 +96,41 @@ def text_analyzer() -> Any:
     return HyphenJoiningTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
 
 
-def word_tokens(text: str) -> Iterator[tuple[int, str, int, int]]:
+class PageText(str):
+    """A page's text as given to the index, carrying the character spans of its margin line
+    numbers (`archive.foia.line_numbers`) to the tokenizer; it reads as the text itself."""
+
+    margins: tuple[tuple[int, int], ...]
+
+    def __new__(cls, text: str, margins: Iterable[Sequence[int]] = ()) -> PageText:
+        made = super().__new__(cls, text)
+        made.margins = tuple((int(s), int(e)) for s, e in margins)
+        return made
+
+
+def word_tokens(text: str, margins: Iterable[Sequence[int]] = ()
+                ) -> Iterator[tuple[int, str, int, int]]:
     """(position, word, start, end) of each word, and of each word joined across a line-break
     hyphen (at the positions of both halves, before the second half): the tokenizer's output.
+
+    A word inside one of the `margins` spans (a margin line number) is given the position of
+    the word after it and does not move the count on: `for oral 13 argument` holds the
+    phrase "oral argument", and 13 is still found on its own.
     """
+    skip = {k for start, end in margins for k in range(start, end)}
     previous: re.Match[str] | None = None
-    for pos, match in enumerate(_WORD.finditer(text)):
+    skipped = 0
+    for count, match in enumerate(_WORD.finditer(text)):
+        pos = count - skipped
+        if skip and match.start() in skip:
+            yield pos, match.group(), match.start(), match.end()
+            skipped += 1
+            continue
         if previous is not None:
             gap = text[previous.end():match.start()]
+            if skip and "-" in gap and "\n" in gap:  # "Okla-\n14\nhoma": the number's line
+                gap = _LINE_END.sub("\n", "".join(
+                    c for k, c in enumerate(gap, previous.end()) if k not in skip))
             if "-" in gap and "\n" in gap and _LINE_BREAK_HYPHEN.fullmatch(gap):
                 joined = previous.group() + match.group()
                 yield pos - 1, joined, previous.start(), match.end()
@@ -141,11 +170,14 @@ def analysed_words(text: str) -> tuple[list[str], list[re.Match[str]], set[str]]
     return forms, found, joined
 
 
-def analysed_tokens(text: str) -> list[tuple[int, str, int, int]]:
+def analysed_tokens(text: str, margins: Iterable[Sequence[int]] = ()
+                    ) -> list[tuple[int, str, int, int]]:
     """(position, indexed form, start, end) of every token of `text`, as the analyzer gives
-    them, but fast: each distinct word is stemmed once per process.
+    them (`margins`: see `word_tokens`), but fast: each distinct word is stemmed once per
+    process.
     """
-    return [(pos, analyse_word(word), start, end) for pos, word, start, end in word_tokens(text)]
+    return [(pos, analyse_word(word), start, end)
+            for pos, word, start, end in word_tokens(text, margins)]
 
 
 def make_schema() -> fields.Schema:
@@ -160,6 +192,7 @@ def make_schema() -> fields.Schema:
         production=fields.TEXT(analyzer=analyzer, stored=True),
         production_id=fields.KEYWORD(commas=True, stored=True, sortable=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        margins=fields.STORED(),  # [[start, end]] of the text's margin line numbers
         text_source=fields.ID(stored=True),
         kind=fields.ID(stored=True, sortable=True),  # archive.foia.kinds: email, scan, ...
         agency=fields.TEXT(analyzer=analyzer, stored=True),
@@ -281,6 +314,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     productions = doc["productions"]
     notes = page.get("annotations") or {}
     email = notes.get("email") or {}
+    margins = line_numbers.spans(notes)
+    text = normalize_text(page["text"])
     out: dict[str, Any] = {
         "id": f"{doc['doc_id']}:{page['page_no']:05d}",
         "doc_id": doc["doc_id"],
@@ -289,7 +324,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "title": doc["title"],
         "production": "; ".join(p["name"] for p in productions),
         "production_id": ",".join(p["slug"] for p in productions),
-        "text": normalize_text(page["text"]),
+        "text": PageText(text, margins),
+        "_stored_text": text,  # shown as it is: the Whoosh document stores a plain str
         "text_source": page["text_source"],
         "kind": kinds.page_kind(doc["kind"], page["text_source"], notes),
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
@@ -309,6 +345,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     released = [_date(p.get("released")) for p in productions]
     if any(released):
         out["released"] = min(d for d in released if d)
+    if margins:
+        out["margins"] = [list(span) for span in margins]
     record_date = _date(notes.get("record_date"))
     if record_date:
         out["date"] = record_date

@@ -471,7 +471,8 @@ def _hit(h: Any, sequences: list[list[str]]) -> Hit:
 def hit_of(fields: dict[str, Any], score: float, sequences: list[list[str]]) -> Hit:
     """A hit from a page's stored fields, its score and what its excerpt marks."""
     text = fields.get("text", "")
-    excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
+    excerpt = excerpts.excerpt(text, sequences, margins=fields.get("margins") or ()) \
+        or str(escape(_opening(text)))
     return Hit(
         doc_id=fields["doc_id"], page=int(fields["page"]), title=fields.get("title", ""),
         production=fields.get("production", ""), excerpt=excerpt,

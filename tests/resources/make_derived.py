@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rebuild the DERIVED test resources from public-domain NTSB files in this repo.
+"""Rebuild the DERIVED test resources from public-domain files (NTSB, the Supreme Court).
 
     DERIVED_truncated60_ntsb_12-rzcommu_1-058.pdf
         the first 60 % of the bytes (floor) of scan_ntsb_12-rzcommu_1-058.pdf:
@@ -26,7 +26,20 @@
         the same page released again: the name under the first signature ("Yanfeng MAO")
         redacted as above, the image re-encoded as gray JPEG.
 
-Deterministic (no dates, no /ID, fixed JPEG settings). Needs PyMuPDF and Pillow.
+    DERIVED_pleading_scotus_tarrant-v-herrmann.pdf
+        the opening of the syllabus of the US Supreme Court's slip opinion in Tarrant
+        Regional Water District v. Herrmann (2013; vector-pdf.pdf of the shared corpus,
+        pages 1-2; quotes and dashes made ASCII) typed on pleading paper: 28 lines,
+        double-spaced, Times 12, each numbered in the left margin (right-aligned at 1
+        inch, beside a double rule), a centred page number and a footer, as court filings
+        are printed. The text layer gives each margin number its own line, between the
+        words of a sentence.
+    DERIVED_page2_scotus_tarrant-v-herrmann.pdf
+        page 2 of the same slip opinion alone, as published: numbers in the prose (a
+        numbered holding "1.", "(a)", "subject to a 25 percent cap", "Pp. 9-22").
+
+Deterministic (no dates, no /ID, fixed JPEG settings). Needs PyMuPDF and Pillow; the last
+two read ../shared/corpus (where they were made from).
 Run from anywhere:  python tests/resources/make_derived.py
 """
 
@@ -147,7 +160,56 @@ def rereleased_page3_056() -> Path:
                      HERE / "DERIVED_rereleased_page3_ntsb_21-rzcommu_1-056.pdf")
 
 
+TARRANT = REPO.parent / "shared" / "corpus" / "foia_pdfs" / "gov_born_digital" / "vector-pdf.pdf"
+PLEADING_LINES = 28
+# The base-14 Times has no curly quotes or dashes: typed as a typewriter would.
+_PLAIN = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2019": "'", "\u2014": "--",
+                        "\u2013": "-"})
+
+
+def _syllabus_text() -> str:
+    """The syllabus of the slip opinion from "The Red River Compact" on, as one paragraph
+    (soft hyphens at line ends joined, the running head of page 2 left out)."""
+    src = pymupdf.open(TARRANT)
+    first = src[0].get_text()
+    second = src[1].get_text()
+    text = first[first.index("The Red River Compact"):] + second[second.index("of Reach II"):]
+    text = text.replace("\u00ad\n", "").replace("\u00ad", "").translate(_PLAIN)
+    return " ".join(text.split())
+
+
+def pleading() -> Path:
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    words = _syllabus_text().split()
+    for number in range(1, PLEADING_LINES + 1):
+        baseline = 72 + (number - 1) * 24
+        label = str(number)
+        page.insert_text((72 - pymupdf.get_text_length(label, "tiro", 12), baseline), label,
+                         fontname="tiro", fontsize=12)
+        line: list[str] = []
+        while words and pymupdf.get_text_length(" ".join([*line, words[0]]), "tiro",
+                                                 12) <= 450:
+            line.append(words.pop(0))
+        page.insert_text((90, baseline), " ".join(line), fontname="tiro", fontsize=12)
+    for x in (78, 81):
+        page.draw_line((x, 36), (x, 756), width=0.6)
+    page.draw_line((558, 36), (558, 756), width=0.6)
+    page.insert_text((302, 746), "1", fontname="tiro", fontsize=12)
+    page.insert_text((150, 770), "TARRANT REGIONAL WATER DIST. v. HERRMANN - SYLLABUS",
+                     fontname="tiro", fontsize=10)
+    return _save(doc, "DERIVED test file: Tarrant v. Herrmann syllabus on pleading paper",
+                 HERE / "DERIVED_pleading_scotus_tarrant-v-herrmann.pdf")
+
+
+def page_two() -> Path:
+    doc = pymupdf.open()
+    doc.insert_pdf(pymupdf.open(TARRANT), from_page=1, to_page=1)
+    return _save(doc, "DERIVED test file: Tarrant v. Herrmann slip opinion, page 2",
+                 HERE / "DERIVED_page2_scotus_tarrant-v-herrmann.pdf")
+
+
 if __name__ == "__main__":
     for p in (truncated(), sideways(), white_boxes(), rereleased_058(), page3_056(),
-              rereleased_page3_056()):
+              rereleased_page3_056(), pleading(), page_two()):
         print(f"wrote {p.name} ({p.stat().st_size} bytes)")
