@@ -86,6 +86,11 @@ class Settings:
     queue_ahead: int = _setting(
         64, "pages `archive add` keeps waiting on the queue beyond what it reads locally"
     )
+    database_url: str = _setting(
+        "", "server mode: PostgreSQL URL of the catalog several machines share "
+        "(postgresql://user:password@db.example/archive); empty: the embedded catalog, "
+        "index/catalog.sqlite (see README, Many machines)"
+    )
     scans: str = _setting(
         "", "on a page worker: where this machine mounts the archive's scans/ folder; "
         "empty: at the same path as on the archive's machine"

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from archive.catalog import Catalog
 from archive.foia import line_numbers
 from archive.models import Hit
 from archive.search.matches import Box, match_boxes
+from archive.store import Store
 
 _NOT_OUR_TAG = re.compile(r"<(?!/?mark>)")
 
@@ -61,7 +61,7 @@ class HitGroup:
 
 
 def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
-              catalog: Catalog | None) -> list[HitView]:
+              catalog: Store | None) -> list[HitView]:
     """Each hit with its page's size, its document's page count and its match boxes."""
     views = []
     pages: dict[str, int] = {}

@@ -18,13 +18,14 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from archive import records
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.editing import withdrawals
 from archive.errors import IndexLostError, QueryError
 from archive.models import Hit, SearchResults
-from archive.search import bounds, collectors, excerpts, rewrites
+from archive.search import bounds, collectors, excerpts, require_embedded, rewrites
 from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
+from archive.store import open_store, store_exists
+from archive.store.sqlite import Catalog  # the withdrawn pages' cache below: SQLite's
 
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -83,7 +84,9 @@ def open_searcher(settings: Settings) -> Iterator[Searcher | None]:
     Raises:
         IndexLostError: the index is missing or empty but the catalog has indexed pages.
         IndexOutOfDateError: the index was built with another schema version.
+        ServerModeError: server mode is on (its search is not built yet).
     """
+    require_embedded(settings)
     held = _thread_searcher(settings)
     if held is None or held.searcher.doc_count_all() == 0:
         yield None  # Whoosh's reader of an index with no segment lacks columns: not used
@@ -131,8 +134,8 @@ def _open_held(path: Path) -> _Held | None:
 def _refuse_lost(settings: Settings, held: _Held | None) -> None:
     """Raise if the catalog records indexed pages that an absent or empty index lost."""
     indexed = 0
-    if settings.catalog_path.exists():
-        with Catalog(settings.catalog_path, readonly=True) as catalog:
+    if store_exists(settings):
+        with open_store(settings, readonly=True) as catalog:
             indexed = catalog.stats()["pages"]
     found = None if held is None else held.searcher.doc_count()
     try:
