@@ -25,7 +25,7 @@ from archive.errors import IndexLostError, NotFoundError, QueryError
 from archive.search import rewrites
 from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import matching_pages, query_terms
-from web import foia, pageimages
+from web import foia, pageimages, sources
 from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
 from web.present import trusted_marks
@@ -100,6 +100,8 @@ def page(doc_id: str, page_no: int) -> str:
         bates_typed=stamped(request.args.get("bates", "", type=str), record),
         boxes=match_boxes(record.words, sequences) if sequences else [],
         text_html=trusted_marks(highlight_text(record.text, sequences)),
+        text_parts=sources.text_parts(record.text, record.annotations, sequences),
+        ocr_regions=sources.ocr_regions(record.annotations, len(record.text)),
         hit_pages=hit_pages,
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),
