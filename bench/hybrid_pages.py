@@ -34,6 +34,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -141,34 +142,23 @@ def findability(scribe: int, per_page: int) -> dict[str, Any]:
         homes = {kind: add(files, root / kind) for kind, files in made.items()}
         read = {kind: texts(settings) for kind, (settings, _) in homes.items()}
         now, before, alone = homes["hybrid"][0], homes["before"][0], homes["alone"][0]
-        tally: dict[str, int] = dict.fromkeys(
-            ["safe", "safe_now", "safe_before", "safe_alone", "ocr", "ocr_now", "now_ocr",
-             "now_ocr_alone", "truth", "truth_now",
-             "truth_before", "truth_alone", "layer", "layer_now", "hybrid_pages"], 0)
+        tally: Counter[str] = Counter()
         for name, _ in scans:
             tally["hybrid_pages"] += read["hybrid"][name][1] == "text+ocr"
-            for phrase in SAFE.get(name, []):
-                tally["safe"] += 1
-                tally["safe_now"] += found(now, phrase, name)
-                tally["safe_before"] += found(before, phrase, name)
-                tally["safe_alone"] += found(alone, phrase, name)
-            for phrase in phrases(read["alone"][name][0], per_page):
-                tally["ocr"] += 1
-                tally["ocr_now"] += found(now, phrase, name)
-            picture = read["hybrid"][name][0][len(read["before"][name][0]):]
-            for phrase in phrases(picture, per_page):  # the other way round
-                tally["now_ocr"] += 1
-                tally["now_ocr_alone"] += found(alone, phrase, name)
             truth = SCRIBE / f"{name}.gt.txt"
-            for phrase in phrases(truth.read_text(encoding="utf-8"), per_page) \
-                    if truth.is_file() else []:
-                tally["truth"] += 1
-                tally["truth_now"] += found(now, phrase, name)
-                tally["truth_before"] += found(before, phrase, name)
-                tally["truth_alone"] += found(alone, phrase, name)
-            for phrase in phrases(read["before"][name][0], per_page):
-                tally["layer"] += 1
-                tally["layer_now"] += found(now, phrase, name)
+            picture = read["hybrid"][name][0][len(read["before"][name][0]):]  # comes last
+            for key, said, where in (
+                ("safe", SAFE.get(name, []), {"now": now, "before": before, "alone": alone}),
+                ("ocr", phrases(read["alone"][name][0], per_page), {"now": now}),
+                ("now_ocr", phrases(picture, per_page), {"alone": alone}),  # the other way
+                ("truth", phrases(truth.read_text(encoding="utf-8"), per_page)
+                 if truth.is_file() else [], {"now": now, "before": before, "alone": alone}),
+                ("layer", phrases(read["before"][name][0], per_page), {"now": now}),
+            ):
+                for phrase in said:
+                    tally[key] += 1
+                    for suffix, settings in where.items():
+                        tally[f"{key}_{suffix}"] += found(settings, phrase, name)
         return {**tally, "pages": len(scans), "hybrid_add_s": homes["hybrid"][1],
                 "alone_add_s": homes["alone"][1], "before_add_s": homes["before"][1]}
 
@@ -207,7 +197,8 @@ def main() -> int:
     f = findability(args.scribe, args.phrases)
 
     def share(part: str, whole: str) -> str:
-        return f"{f[part]} of {f[whole]} ({100 * f[part] / max(f[whole], 1):.1f} %)"
+        have, of = f.get(part, 0), f.get(whole, 0)
+        return f"{have} of {of} ({100 * have / max(of, 1):.1f} %)"
 
     print(f"hybrid pages: {f['pages']}, read as text+ocr: {f['hybrid_pages']}")
     print(f"known phrases of the NTSB scans found: now {share('safe_now', 'safe')}, "
