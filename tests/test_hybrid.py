@@ -212,6 +212,23 @@ def test_rotated_hybrid_page_has_its_boxes_on_the_displayed_page(auto: Settings,
     assert wall[:4] == pytest.approx((792 - d, a, 792 - b, c), abs=1.5)
 
 
+@needs_tesseract
+@pytest.mark.ocr
+@needs_corpus
+@pytest.mark.parametrize(("name", "number"), [
+    ("foia_pdfs/chicago_pd_foia/CPD_FOIA14-5298ResponseLetter.pdf", 4),  # read as "Z VW"
+    ("foia_pdfs/chicago_pd_foia/freddy_lawsuit_CPD3.pdf", 4),
+])
+def test_a_signature_leaves_its_page_as_it_was(auto: Settings, name: str, number: int) -> None:
+    path = CORPUS / name  # a Chicago PD letter, a FOIA complaint: each signed with an image
+    page = pymupdf.open(path)[number - 1]
+    text, words = extract.text_layer(page)
+    assert hybrid.pictures_to_read(extract.pictures(page), words, auto.min_text_chars)
+    result = _read(path, number, auto)
+    assert (result.text_source, result.text, result.words) == ("text", text, words)
+    assert "ocr_regions" not in result.annotations
+
+
 @needs_corpus
 @pytest.mark.parametrize(("name", "number", "full", "pictures"), [
     ("foia_pdfs/gov_born_digital/ca8_.pdf", 0, False, 0),  # a scan under a good OCR layer
@@ -250,8 +267,10 @@ def test_picture_words_skip_the_text_layers_and_specks() -> None:
     assert block is not None
     assert block.text == "Memo dated"
     assert block.words == [[100, 110, 120, 115, "Memo"], [125, 110, 145, 115, "dated"]]
-    junk = replace(read, confidence=31.0)
-    assert hybrid.picture_block(junk, Picture((100, 100, 300, 300), 4.0), (0.5, 0.5), []) is None
+    for junk in (replace(read, confidence=31.0),  # a photograph
+                 replace(read, confidence=61.0, words=read.words[2:], lines=[0, 0])):
+        assert hybrid.picture_block(junk, Picture((100, 100, 300, 300), 4.0), (0.5, 0.5),
+                                    []) is None  # a signature read as two words
 
 
 def test_viewer_text_marks_the_ocr_part_and_escapes_it() -> None:

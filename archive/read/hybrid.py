@@ -28,6 +28,7 @@ MIN_SIDE_POINTS = 18.0  # a quarter of an inch: one line of 10-point text needs 
 MAX_PICTURES = 8  # the largest ones, on a page that paints many
 MAX_DPI = 600.0  # a large image shrunk into a small box is read at most this fine
 MIN_CONFIDENCE = 50.0  # a photograph reads as a few words of junk with confidence under 50
+FEW_WORDS, FEW_WORDS_CONFIDENCE = 3, 80.0  # a signature reads as "Z VW" (confidence 61)
 _HAS_ALNUM = re.compile(r"\w")
 
 
@@ -109,9 +110,10 @@ def picture_dpi(picture: Picture, settings: Settings) -> float:
 def picture_block(read: OcrResult, picture: Picture, scale: tuple[float, float],
                   layer_words: list[Word]) -> TextBlock | None:
     """A picture's reading as a block of the page: words in page points (`scale`: points per
-    pixel across and down), without those the
-    text layer already has there (a caption printed over the picture) and without specks
-    (words with no letter or digit); None when what remains is junk."""
+    pixel across and down), without those the text layer already has there (a caption
+    printed over the picture) and without specks (words with no letter or digit); None when
+    what remains is junk: a reading of low confidence, or a word or two of less than high
+    confidence (a signature)."""
     if (read.confidence or 0.0) < MIN_CONFIDENCE:
         return None
     x, y = picture.box[0], picture.box[1]
@@ -124,7 +126,7 @@ def picture_block(read: OcrResult, picture: Picture, scale: tuple[float, float],
             continue
         kept.append(placed)
         line_of.append(read.lines[n] if n < len(read.lines) else n)
-    if not kept:
+    if not kept or len(kept) < FEW_WORDS and (read.confidence or 0.0) < FEW_WORDS_CONFIDENCE:
         return None
     lines: dict[int, list[str]] = {}
     for word, line in zip(kept, line_of, strict=True):
