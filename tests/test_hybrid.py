@@ -236,13 +236,14 @@ def test_a_signature_leaves_its_page_as_it_was(auto: Settings, name: str, number
     ("odd_pdfs/redaction/x-ray__no_bad_redactions.5.5.pdf", 18, False, 0),  # live text on it
     ("foia_pdfs/gov_born_digital/missouri.pdf", 4, False, 0),  # a signature, typed name on it
     ("foia_pdfs/gov_born_digital/missouri.pdf", 0, False, 0),  # two seals under 1 sq. inch
+    ("odd_pdfs/text_encoding/ocrmypdf__truetype_font_nomapping.pdf", 0, True, 0),  # '"7+%-'
+    ("odd_pdfs/text_encoding/paperless__rtl-test.pdf", 0, False, 0),  # short Arabic: kept
 ])
-def test_real_pages_with_images_are_classed_as_before(name: str, number: int, full: bool,
-                                                      pictures: int) -> None:
+def test_real_pages_go_to_ocr_only_when_their_text_layer_falls_short(
+        name: str, number: int, full: bool, pictures: int) -> None:
     page = pymupdf.open(CORPUS / name)[number]
     text, words = extract.text_layer(page)
     found = extract.pictures(page)
-    assert found
     assert extract.needs_ocr(page, text, words, 40, found) is full
     assert len(hybrid.pictures_to_read(found, words, 40)) == pictures
 

@@ -26,6 +26,7 @@ pymupdf.TOOLS.mupdf_display_warnings(False)
 # Text-layer quality: characters that say "this font had no Unicode mapping".
 _BAD_CHARS = re.compile(r"[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")
 _WORDLIKE = re.compile(r"^[A-Za-z][a-z]{1,}$|^[A-Z]{2,}$|^\d[\d,.:/-]*$")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")  # two letters in a row, in any script
 _LAST = float("inf")  # the box of words in no block: they come last in reading order
 
 MUPDF_ERRORS: tuple[type[Exception], ...] = (pymupdf.mupdf.FzErrorBase,)
@@ -372,9 +373,9 @@ def needs_ocr(page: pymupdf.Page, text: str, words: list[Word], min_chars: int,
 
     Agencies attach bad OCR layers: a full-page scan with a few dozen characters, or text in
     fonts without a Unicode mapping. Either way the page is read again with OCR. A page that
-    paints no image is not: its text layer, however short, is all its text (a cover sheet,
-    "It is so ordered."), and OCR could only read it worse. `found`: `pictures(page)`, when
-    the caller has them.
+    paints no image is not, unless its text is garbage: its text layer, however short, is
+    all its text (a cover sheet, "It is so ordered.", a line of Arabic), and OCR could only
+    read it worse. `found`: `pictures(page)`, when the caller has them.
     """
     stripped = "".join(text.split())
     if not stripped:  # nothing to keep: read what it paints (a scan, text drawn as outlines)
@@ -389,8 +390,8 @@ def needs_ocr(page: pymupdf.Page, text: str, words: list[Word], min_chars: int,
         if wordlike < 0.3:
             return True
     found = pictures(page) if found is None else found
-    if not found:
-        return False
+    if not found:  # its text is all there is, unless no word of it has letters (no mapping)
+        return not any(_LETTERS.search(t) for t in tokens)
     if len(stripped) < min_chars:
         return True
     coverage = image_coverage(page, found)
