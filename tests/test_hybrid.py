@@ -251,6 +251,27 @@ def test_real_pages_go_to_ocr_only_when_their_text_layer_falls_short(
 # --- parts: merging pictures, a picture's words, the viewer's text -------------------------
 
 
+def test_a_coarse_picture_is_upsampled_and_a_fine_one_read_pixel_for_pixel(
+        auto: Settings, tmp_path: Path) -> None:
+    scan = pymupdf.open(RESOURCES / "scan_ntsb_12-rzcommu_1-058.pdf")
+    small = pymupdf.Pixmap(scan.extract_image(scan[0].get_images()[0][0])["image"])
+    small.shrink(2)  # 319 x 413 pixels: about 76 per inch where it is pasted
+    doc = pymupdf.open(HYBRID)
+    doc.select([2])
+    doc[0].insert_image(pymupdf.Rect(EXHIBIT_BOX), pixmap=small)
+    page = doc[0]
+    [coarse] = extract.pictures(page)
+    assert coarse.pixels == (319, 413) and hybrid.picture_dpi(coarse, auto) == auto.ocr_dpi
+    image, across, down = extract.render_picture(page, coarse, auto.ocr_dpi, 10**8)
+    assert (across, down) == (72 / auto.ocr_dpi, 72 / auto.ocr_dpi)
+    assert image.width == pytest.approx(301 * auto.ocr_dpi / 72, abs=2)
+    fine = extract.pictures(pymupdf.open(HYBRID)[0])[0]
+    image, across, down = extract.render_picture(pymupdf.open(HYBRID)[0], fine,
+                                                 hybrid.picture_dpi(fine, auto), 10**8)
+    assert image.size == (1275, 1650)
+    assert (across * 1275, down * 1650) == pytest.approx((301, 389.53), abs=0.01)
+
+
 def test_touching_image_strips_are_one_picture_and_apart_ones_two() -> None:
     strips = [Picture((72, 100 + 50 * n, 540, 150 + 50 * n), 2.0 + n) for n in range(4)]
     apart = Picture((72, 600, 200, 700), 4.0)

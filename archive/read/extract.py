@@ -465,11 +465,13 @@ def render_clip(page: pymupdf.Page, box: tuple[float, ...], dpi: float,
 def render_picture(page: pymupdf.Page, picture: Picture, dpi: float,
                    max_pixels: int) -> tuple[Image.Image, float, float]:
     """Render a picture of the page in grayscale for OCR: one image pixel for one pixel when
-    it is a single image painted straight (as a scan alone on its page is read: resampling
-    it cost OCR words), else at `dpi`. Returns the image and the points per pixel across and
-    down, from the picture's top left."""
+    it is a single image painted straight and `dpi` is its own resolution (as a scan alone
+    on its page is read: resampling it cost OCR words), else at `dpi` (a coarse picture
+    upsampled, a very fine one reduced). Returns the image and the points per pixel across
+    and down, from the picture's top left."""
     x0, y0, x1, y1 = picture.box
-    if picture.pixels and picture.pixels[0] * picture.pixels[1] <= max_pixels:
+    if picture.pixels and picture.pixels[0] * picture.pixels[1] <= max_pixels and \
+            abs(dpi - 72 * picture.pixels_per_point) < 1:
         across, down = picture.pixels[0] / (x1 - x0), picture.pixels[1] / (y1 - y0)
         pix = page.get_pixmap(matrix=pymupdf.Matrix(across, 0, 0, down, -x0 * across,
                                                     -y0 * down),
