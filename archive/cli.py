@@ -8,19 +8,23 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
-from archive import __version__, health, releases
+from archive import __version__, exports, health, releases
+from archive import alerts as alerts_lib
 from archive.catalog import Catalog
 from archive.config import Settings, load_settings
+from archive.editing import accounts
 from archive.errors import ArchiveError, ExitCode, NotFoundError
 from archive.ingest.pipeline import add_production
 from archive.ingest.progress import Progress
 from archive.models import counted
 from archive.read import derived
+from archive.search import streams
 from archive.search.query import open_searcher
 from archive.search.query import search as run_search
 from archive.search.writer import reindex as rebuild_index
@@ -114,6 +118,9 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
         click.echo(f"{len(report.added)} added, {len(report.unchanged)} already present, "
                    f"{len(report.failed)} failed; {counted(report.pages, 'page')} read, "
                    f"{report.ocr_pages} by OCR")
+        for alert in alerts_lib.listed(settings) if report.added else []:
+            click.echo(f"saved search {alert.name}: {counted(alert.new, 'new page')} "
+                       "(archive alerts list)")
     if report.failed:
         ctx.exit(ExitCode.partial)
 
@@ -174,17 +181,25 @@ def _terminal_excerpt(excerpt: str, bold: bool) -> str:
 @click.option("--collapse", is_flag=True,
               help="Show a page released several times once (its earliest release).")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@click.option("--all", "every", is_flag=True, help="Every matching page (up to "
+              "ARCHIVE_EXPORT_MAX_ROWS), one row each, in --format.")
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv",
+              show_default=True, help="With --all: CSV (safe for spreadsheets) or JSON lines.")
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool,
-           collapse: bool) -> None:
+           collapse: bool, every: bool, fmt: str) -> None:
     """Find the pages that match a query (Whoosh syntax).
 
     \b
     archive search '"sally port"'
     archive search '"sally port" AND detainer' --json
     archive search 'detain* OR "rikers island"' --limit 5
+    archive search '"sally port"' --all --format csv > sally-port.csv
     """
     settings = _settings(ctx)
+    if every:
+        _export(settings, query, fmt)
+        return
     with open_searcher(settings) as searcher:
         results = run_search(searcher, query, settings, pagelen=limit, collapse=collapse)
     if as_json:
@@ -197,6 +212,94 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
         click.echo(f"\n{n}. {hit.title} · {hit.production} · p. {hit.page}  [{hit.text_source}]")
         click.echo(f"   {_terminal_excerpt(hit.excerpt, bold)}")
         click.echo(f"   {hit.url}")
+
+
+def _export(settings: Settings, query: str, fmt: str) -> None:
+    """Every matching page as rows on stdout, written as they are read."""
+    base = settings.base_url.rstrip("/")
+    with open_searcher(settings) as searcher:
+        found = streams.export(searcher, query, settings, streams.Window(),
+                               settings.export_max_rows)
+        hits = found.hits() if found is not None else iter(())
+        rows = exports.rows(hits, lambda hit: base + hit.url, date.today())
+        for line in exports.lines(fmt, rows):
+            click.echo(line, nl=False)
+    if found is not None and found.truncated:
+        click.echo(f"archive: only the first {found.limit:,} of {found.total:,} matching "
+                   "pages were written (ARCHIVE_EXPORT_MAX_ROWS); narrow the search",
+                   err=True)
+
+
+@cli.group()
+def alerts() -> None:
+    """Saved searches: follow a query and see the pages each new release adds."""
+
+
+@alerts.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--email", metavar="ADDRESS[,ADDRESS]", default=None,
+              help="Who `alerts send` mails (default: to= of ARCHIVE_SMTP_URL).")
+@click.pass_context
+def alerts_add(ctx: click.Context, name: str, query: str, email: str | None) -> None:
+    """Save a search; pages added from now on are new for it.
+
+    \b
+    archive alerts add sally-port '"sally port"'
+    archive alerts add detainers 'detainer AND exemption:b6' --email desk@example.org
+
+    Its feed is /alerts/NAME.atom in the reading room, its new pages /alerts/NAME.
+    """
+    alert = alerts_lib.add(_settings(ctx), name, query, email)
+    click.echo(f"saved {alert.name}: {alert.query}")
+
+
+@alerts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the saved searches as JSON.")
+@click.pass_context
+def alerts_list(ctx: click.Context, as_json: bool) -> None:
+    """List saved searches and how many pages each gained since last seen or sent."""
+    found = alerts_lib.listed(_settings(ctx))
+    if as_json:
+        _print_json([alert.to_json() for alert in found])
+        return
+    for alert in found:
+        click.echo(f"{alert.name:20} {counted(alert.new, 'new page'):>12}  {alert.query}")
+    if not found:
+        click.echo("no saved searches; add one with `archive alerts add NAME QUERY`")
+
+
+@alerts.command("remove")
+@click.argument("name")
+@click.pass_context
+def alerts_remove(ctx: click.Context, name: str) -> None:
+    """Forget a saved search."""
+    alerts_lib.remove(_settings(ctx), name)
+    click.echo(f"removed {name}")
+
+
+@alerts.command("seen")
+@click.argument("names", nargs=-1)
+@click.pass_context
+def alerts_seen(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Mark the new pages of saved searches (all, without NAMES) as seen."""
+    for name in alerts_lib.mark_seen(_settings(ctx), list(names)):
+        click.echo(f"seen {name}")
+
+
+@alerts.command("send")
+@click.pass_context
+def alerts_send(ctx: click.Context) -> None:
+    """Mail each saved search's new pages (ARCHIVE_SMTP_URL), then mark them seen.
+
+    \b
+    ARCHIVE_SMTP_URL='smtp://mail.example.org?from=archive@example.org&to=desk@example.org' \\
+      archive alerts send
+    """
+    sent = alerts_lib.send(_settings(ctx))
+    for alert, pages in sent:
+        click.echo(f"sent {alert.name}: {counted(pages, 'new page')}")
+    click.echo(f"{counted(len(sent), 'digest')} sent")
 
 
 @cli.command()
@@ -400,10 +503,45 @@ def _broker_settings(ctx: click.Context, broker_url: str | None) -> Settings:
     return settings
 
 
+@cli.group()
+def users() -> None:
+    """Editors and admins of the reading room's signed-in side."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True,
+              help="editor: upload, edit, withdraw; admin: also read the audit log.")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str) -> None:
+    """Add a user and print a password for them, shown this once.
+
+    \b
+    archive users add alice
+    archive users add bob --role admin
+    """
+    password = accounts.add_user(_settings(ctx), name, role)
+    click.echo(f"added {role} {name}; password (shown once): {password}")
+
+
+@users.command("token")
+@click.argument("name")
+@click.pass_context
+def users_token(ctx: click.Context, name: str) -> None:
+    """Print a new API token for a user, shown this once (only its hash is kept).
+
+    \b
+    archive users token alice
+    curl -H "Authorization: Bearer TOKEN" -F production=... -F files=@a.pdf \\
+         http://127.0.0.1:8080/api/productions
+    """
+    click.echo(accounts.issue_token(_settings(ctx), name))
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback shows the archive to your "
-                   "network: the reading room has no login.")
+                   "network: reading needs no login (editors sign in to change things).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
               help="Port to listen on.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
@@ -416,7 +554,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     archive serve                  # then open http://127.0.0.1:8080
     archive serve --port 9000
 
-    Read-only: nothing in the archive is changed. For development: flask --app web run
+    The public side is read-only; editors (`archive users add`) sign in at /login to upload,
+    edit and withdraw. For development: flask --app web run
     """
     from web.server import is_loopback
     from web.server import serve as run_server

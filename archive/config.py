@@ -98,6 +98,19 @@ class Settings:
         "its subdomains; *: any); empty: localhost and ARCHIVE_BASE_URL's host, or any "
         "when `archive serve --host` is not loopback; other names get a 400"
     )
+    export_max_rows: int = _setting(
+        100_000, "rows an export of every hit gives at most (`/search.csv`, "
+        "`/api/search?format=jsonl`, `archive search --all`); the rest are left out"
+    )
+    export_max_pdf_pages: int = _setting(
+        200, "page images `/search.pdf` binds into one PDF at most"
+    )
+    feed_entries: int = _setting(50, "pages an Atom feed lists, newest first")
+    smtp_url: str = _setting(
+        "", "where `archive alerts send` mails digests: smtp://[user:password@]host[:port]"
+        "?from=archive@example.org&to=desk@example.org (smtps:// for TLS, &starttls=1); "
+        "a saved search's own --email replaces `to`"
+    )
 
     @property
     def index_dir(self) -> Path:

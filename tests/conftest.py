@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pymupdf
 import pytest
@@ -200,3 +202,50 @@ def server_process(command: list[str], port: int) -> Iterator[subprocess.Popen[s
     finally:
         server.terminate()
         server.communicate(timeout=60)
+
+
+# --- a real browser over the reading room (tests marked `browser`) -------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, never one Playwright downloads
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def reading_room(home: Path) -> Iterator[str]:
+    """The reading room over `home` served by waitress (as by `archive serve`) on a free
+    loopback port, in a thread; its root URL."""
+    import waitress
+
+    from web import create_app
+
+    server: Any = waitress.create_server(create_app({"ARCHIVE_HOME": str(home)}),
+                                         host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless chromium, once per session, for the tests marked `browser`."""
+    with chromium_browser() as chromium:
+        yield chromium

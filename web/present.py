@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from archive.catalog import Catalog
+from archive.foia import line_numbers
 from archive.models import Hit
 from archive.search.matches import Box, match_boxes
 
@@ -71,7 +72,8 @@ def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
             pages[hit.doc_id] = int(doc["page_count"] or 0) if doc is not None else 0
         width = float(row["width"]) if row is not None else 612.0
         height = float(row["height"]) if row is not None else 792.0
-        boxes = (match_boxes(json.loads(row["words"] or "[]"), sequences)
+        boxes = (match_boxes(json.loads(row["words"] or "[]"), sequences,
+                             line_numbers.word_indexes(json.loads(row["annotations"] or "{}")))
                  if row is not None and sequences else [])
         views.append(HitView(hit=hit, excerpt=trusted_marks(hit.excerpt),
                              pages=pages[hit.doc_id], width=width, height=height, boxes=boxes))

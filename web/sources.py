@@ -28,10 +28,11 @@ def ocr_regions(annotations: dict[str, Any], length: int) -> list[dict[str, Any]
             and len(r.get("chars") or []) == 2 and 0 <= r["chars"][0] <= r["chars"][1] <= length]
 
 
-def text_parts(text: str, annotations: dict[str, Any],
-               sequences: Sequence[Sequence[str]]) -> list[TextPart]:
-    """The page's text cut where OCR'd pictures begin and end, the query's matches marked;
-    [] for a page with no OCR'd picture (its text is shown whole)."""
+def text_parts(text: str, annotations: dict[str, Any], sequences: Sequence[Sequence[str]],
+               margins: Sequence[Sequence[int]] = ()) -> list[TextPart]:
+    """The page's text cut where OCR'd pictures begin and end, the query's matches marked
+    (`margins`: the text's margin line numbers, as `highlight_text` takes them); [] for a
+    page with no OCR'd picture (its text is shown whole)."""
     regions = sorted(ocr_regions(annotations, len(text)), key=lambda r: r["chars"][0])
     if not regions:
         return []
@@ -48,5 +49,7 @@ def text_parts(text: str, annotations: dict[str, Any],
         cuts.append((done, len(text), False))
     # A phrase running from the text layer into a picture's words is not marked in the
     # text (it is still boxed on the image: match_boxes looks at all the words).
-    return [TextPart(trusted_marks(highlight_text(text[start:end], sequences)), ocr)
-            for start, end, ocr in cuts]
+    return [TextPart(trusted_marks(highlight_text(
+        text[start:end], sequences,
+        [(s - start, e - start) for s, e in margins if start <= s and e <= end])), ocr)
+        for start, end, ocr in cuts]

@@ -23,6 +23,7 @@ def document_fields(catalog: Catalog, doc_id: str) -> dict[str, Any]:
     doc = dict(row)
     doc["productions"] = [dict(p) for p in catalog.document_productions(doc_id)]
     doc["meta"] = json.loads(row["meta"] or "{}")
+    doc["added_at"] = catalog.added_at(doc_id)
     return doc
 
 
@@ -60,8 +61,9 @@ def sign_pages(catalog: Catalog, doc_id: str) -> int:
             continue
         sig = duplicates.signature(grams)
         bands = duplicates.bands(sig)
-        matches = duplicates.matches(sig, len(grams),
-                                     catalog.duplicate_candidates(bands, doc_id))
+        candidates = catalog.duplicate_candidates(bands, doc_id)
+        matches = _same_numbers(catalog, page["text"], len(grams), candidates,
+                                duplicates.matches(sig, len(grams), candidates))
         notes = None
         if matches:
             notes = json.loads(page["annotations"] or "{}")
@@ -70,6 +72,22 @@ def sign_pages(catalog: Catalog, doc_id: str) -> int:
                                matches, notes)
         found += len(matches)
     return found
+
+
+def _same_numbers(catalog: Catalog, text: str, size: int,
+                  candidates: list[tuple[str, int, int, bytes]],
+                  matches: list[tuple[str, int, float]]) -> list[tuple[str, int, float]]:
+    """The matches, less the pairs with a short page whose numbers differ (the envelopes of
+    two messages between the same people: `duplicates.numbers_agree`)."""
+    sizes = {(c[0], c[1]): c[2] for c in candidates}
+    kept = []
+    for other_doc, other_page, score in matches:
+        if duplicates.is_short(min(size, sizes[(other_doc, other_page)])):
+            other = catalog.page(other_doc, other_page)
+            if other is None or not duplicates.numbers_agree(text, other["text"] or ""):
+                continue
+        kept.append((other_doc, other_page, score))
+    return kept
 
 
 def _group(catalog: Catalog, doc_id: str, page_no: int) -> str:
@@ -115,6 +133,7 @@ class IndexBatch:
             return
         for doc_id in self.doc_ids:  # before writing: a new page's duplicate group is indexed
             sign_pages(self.catalog, doc_id)
+        self.catalog.stamp_added(self.doc_ids)  # feeds' "newest first" and alerts' "new"
         with index.writer(self.ix, timeout=30.0) as w:
             for doc_id in self.doc_ids:
                 index.add_pages(w, document_fields(self.catalog, doc_id),
