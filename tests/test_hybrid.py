@@ -121,6 +121,20 @@ def test_short_born_digital_page_keeps_its_few_words_without_ocr(
     assert calls["ocr"] == [] and calls["render_page"] == [] and calls["render_picture"] == []
 
 
+def test_a_few_words_beside_a_seal_are_kept_and_beside_a_scan_are_not(
+        auto: Settings) -> None:
+    scan = pymupdf.open(RESOURCES / "scan_ntsb_12-rzcommu_1-058.pdf")
+    jpeg = scan.extract_image(scan[0].get_images()[0][0])["image"]
+    for box, full in (((72, 72, 130, 120), False),  # 0.5 sq. inch: a seal, a logo
+                      ((72, 72, 300, 360), True)):  # 12.7 sq. inches: a scan
+        doc = pymupdf.open(HYBRID)
+        doc.select([1])  # "It is so ordered."
+        doc[0].insert_image(pymupdf.Rect(box), stream=jpeg)
+        page = doc[0]
+        text, words = extract.text_layer(page)
+        assert extract.needs_ocr(page, text, words, auto.min_text_chars) is full
+
+
 def test_page_without_text_is_ocrd_only_when_it_paints_something(tmp_path: Path) -> None:
     doc = pymupdf.open()
     doc.new_page()  # blank: nothing to read

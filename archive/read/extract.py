@@ -285,6 +285,10 @@ _BEFORE_OPERATOR = frozenset(b" \t\r\n\f\x0b\x00])>")
 # Content-stream operators that paint an image, or a form that may hold one.
 _PAINTS_IMAGE = re.compile(rb"(?:Do|BI)(?=[\s\[/(<]|$)")
 
+MIN_PICTURE_INCHES = 1.0
+"""Square inches a picture needs to hold lines of text: smaller ones (a seal, a logo, an
+icon) are neither read alone nor make a page of a few words a scan."""
+
 TEXT_PER_SQUARE_INCH = 3.0
 """Below this many text-layer characters per square inch of picture, the picture's words
 are not in the text layer: a typed page has ~200; agencies' OCR layers measured 6.9-16,
@@ -393,8 +397,8 @@ def needs_ocr(page: pymupdf.Page, text: str, words: list[Word], min_chars: int,
     found = pictures(page) if found is None else found
     if not found:  # its text is all there is, unless no word of it has letters (no mapping)
         return not any(_LETTERS.search(t) for t in tokens)
-    if len(stripped) < min_chars:
-        return True
+    if len(stripped) < min_chars:  # a scan, unless its only pictures are a seal or a logo
+        return any(p.area >= MIN_PICTURE_INCHES * 72 * 72 for p in found)
     coverage = image_coverage(page, found)
     if coverage > 0.5:
         inches = abs(page.rect) / 72 / 72 * coverage

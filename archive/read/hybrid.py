@@ -23,7 +23,6 @@ from archive.read import extract, ocr
 if TYPE_CHECKING:  # only extract.py imports PyMuPDF
     import pymupdf
 
-MIN_SQUARE_INCHES = 1.0  # smaller pictures (a seal, a signature, a logo) are not read
 MIN_SIDE_POINTS = 18.0  # a quarter of an inch: one line of 10-point text needs ~12 points
 MAX_PICTURES = 8  # the largest ones, on a page that paints many
 MAX_DPI = 600.0  # a large image shrunk into a small box is read at most this fine
@@ -46,7 +45,7 @@ def pictures_to_read(found: list[Picture], words: list[Word], min_chars: int) ->
     for picture in found:
         x0, y0, x1, y1 = picture.box
         inches = picture.area / 72 / 72
-        if inches < MIN_SQUARE_INCHES or min(x1 - x0, y1 - y0) < MIN_SIDE_POINTS:
+        if inches < extract.MIN_PICTURE_INCHES or min(x1 - x0, y1 - y0) < MIN_SIDE_POINTS:
             continue
         over = sum(len(str(w[4])) for w in words if extract.inside(w, picture.box))
         if over / inches < extract.TEXT_PER_SQUARE_INCH:
