@@ -382,6 +382,10 @@ def test_viewer_says_which_words_came_from_ocr(hybrid_home: tuple[Settings, Any]
     assert not other.select("span.from-ocr") and not other.select("rect.ocr-region")
     assert other.select_one(".page-text-box .badge.text")
 
+    results = BeautifulSoup(client.get("/search?q=%22Safety+Board%22").data, "html.parser")
+    badges = sorted(b.get_text() for b in results.select(".hit .hit-meta .badge"))
+    assert badges == ["OCR", "text layer + OCR"]
+
     spec = client.get("/openapi.json").get_json()
     path = "/api/doc/{doc_id}/page/{page}"
     data = check(spec, path, client.get(f"/api/doc/{doc_id}/page/1"))
