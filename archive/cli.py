@@ -418,6 +418,10 @@ def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
              if boxes.get("count") else ""]
     if any(found):
         click.echo(" · ".join(f for f in found if f))
+    for region in notes.get("ocr_regions") or []:  # a text+ocr page: pictures read by OCR
+        x0, y0, x1, y1 = region["box"]
+        click.echo(f"read by OCR: the picture at ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f}) pt, "
+                   f"characters {region['chars'][0]}-{region['chars'][1]} of the text")
     if row["error"]:
         click.echo(f"error: {row['error']}")
     click.echo("-" * 72)

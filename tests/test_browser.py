@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.ocr]  # the demo scan is OCR'd fo
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 SCAN = REPO / "scans" / "reconstructed-ice-email"
+HYBRID = REPO / "tests" / "resources" / "DERIVED_hybrid_scotus-11-889-p24_ntsb-058.pdf"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not CHROMIUM.exists():
@@ -54,8 +55,12 @@ def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_text_pdf(hostile / HOSTILE_NAME, [[*HOSTILE_LINES, "a hostile record: its text is "
                                              "markup that must never run as script"]],
                    metadata={"title": "<script>alert(2)</script>"})
+    hybrid = root / "in" / "hybrid"  # a text layer with a scan pasted in (issue 11)
+    hybrid.mkdir(parents=True)
+    shutil.copy(HYBRID, hybrid / HYBRID.name)
     settings = load_settings(root / "home", jobs=1, ocr_lang="eng")
-    for folder, name in ((scan, None), (hostile, "Hostile <b>release</b>")):
+    for folder, name in ((scan, None), (hostile, "Hostile <b>release</b>"),
+                         (hybrid, "Hybrid pages")):
         report = add_production([folder], settings, production=name)
         assert not report.failed, report.failed
     return settings.home
@@ -218,3 +223,30 @@ def test_redaction_outlines_toggle(context, base_url, browser_home, artifacts) -
     assert toggle.is_checked() and outlines.is_visible()
     toggle.uncheck()
     assert not outlines.is_visible()
+
+
+def test_hybrid_page_shows_which_words_ocr_read(context, base_url, browser_home, artifacts) -> None:  # type: ignore[no-untyped-def]
+    doc_id = doc_id_titled(browser_home, HYBRID.stem)
+    data = context.request.get(f"{base_url}/api/doc/{doc_id}/page/1").json()
+    [region] = data["ocr_regions"]
+    page = context.new_page()
+    page.goto(f"{base_url}/doc/{doc_id}/page/1?q=%22Wall+Street+journal%22")
+    wait_for_image(page, "#page-figure img")
+    # the picture read by OCR is outlined where it is on the image, the phrase boxed inside
+    image = page.locator("#page-figure img").bounding_box()
+    scale = image["width"] / data["width"]
+    outline = page.locator("#ocr-regions rect.ocr-region")
+    assert outline.is_visible()
+    drawn, (x0, y0, x1, y1) = outline.bounding_box(), region["box"]
+    for start, size, low, high in (("x", "width", x0, x1), ("y", "height", y0, y1)):
+        assert abs(drawn[start] - (image[start] + low * scale)) <= 1.5
+        assert abs(drawn[start] + drawn[size] - (image[start] + high * scale)) <= 1.5
+    match = page.locator("#page-figure rect.match").bounding_box()
+    assert overlap(match, drawn) == match["width"] * match["height"]
+    # its words in the text are underlined in dots, the text layer's are not
+    ocr_text = page.locator("pre.page-text span.from-ocr")
+    assert "Wall Street journal article" in ocr_text.inner_text()
+    assert ocr_text.evaluate("e => getComputedStyle(e).textDecorationStyle") == "dotted"
+    assert "It is so ordered." not in ocr_text.inner_text()
+    assert page.locator(".page-text-box .badge.text-ocr").text_content() == "text layer + OCR"
+    page.screenshot(path=str(artifacts / "viewer-hybrid.png"))

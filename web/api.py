@@ -17,6 +17,7 @@ from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
 from web.search import Query, execute, results_limit_notice
+from web.sources import ocr_regions
 
 bp = Blueprint("api", __name__)
 
@@ -59,6 +60,7 @@ def page(doc_id: str, page_no: int) -> Response:
         "height": record.height,
         "unit": "pt",
         "words": record.words,
+        "ocr_regions": ocr_regions(record.annotations, len(record.text)),
         "url": absolute_url("documents.page", doc_id=doc_id, page_no=page_no),
         "image": absolute_url("documents.page_image", doc_id=doc_id, page_no=page_no),
     }

@@ -26,7 +26,7 @@ from archive.foia import line_numbers
 from archive.search import rewrites
 from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import matching_pages, query_terms
-from web import foia, pageimages
+from web import foia, pageimages, sources
 from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
 from web.present import trusted_marks
@@ -118,6 +118,9 @@ def page(doc_id: str, page_no: int) -> str:
             record.annotations)) if sequences else [],
         text_html=trusted_marks(highlight_text(record.text, sequences,
                                                line_numbers.spans(record.annotations))),
+        text_parts=sources.text_parts(record.text, record.annotations, sequences,
+                                      line_numbers.spans(record.annotations)),
+        ocr_regions=sources.ocr_regions(record.annotations, len(record.text)),
         hit_pages=hit_pages,
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),

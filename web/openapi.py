@@ -72,6 +72,18 @@ _DUPLICATE = {
                                   "description": "its earliest release's name"},
                    "released": {"type": ["string", "null"], "description": "YYYY-MM-DD"}}}
 
+_TEXT_SOURCE = {"type": "string", "enum": ["text", "ocr", "text+ocr", "none"],
+                "description": "text: the file's text layer; ocr: the page image read by OCR; "
+                               "text+ocr: the text layer and pictures on the page read by OCR"}
+_SPAN = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2,
+         "maxItems": 2}
+_OCR_REGION = {
+    "type": "object", "required": ["box", "chars", "words", "confidence"],
+    "properties": {"box": _BOX,
+                   "chars": {**_SPAN, "description": "[start, end) of `text` it gave"},
+                   "words": {**_SPAN, "description": "[start, end) of `words` it gave"},
+                   "confidence": {"type": "number", "description": "mean word confidence"}}}
+
 _HIT = {
     "type": "object",
     "required": ["doc_id", "page", "title", "production", "production_ids", "excerpt", "url",
@@ -86,7 +98,7 @@ _HIT = {
         "excerpt": {"type": "string",
                     "description": "HTML: escaped text, matched words in <mark>"},
         "url": {"type": "string", "description": "the page's permalink path"},
-        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "text_source": _TEXT_SOURCE,
         "score": {"type": "number"},
         **_FOIA,
     },
@@ -95,8 +107,8 @@ _HIT = {
 _PAGE = {
     "type": "object",
     "required": ["doc_id", "page", "pages", "title", "production", "text", "text_source",
-                 "ocr_confidence", "width", "height", "unit", "words", "url", "image",
-                 *_FOIA_REQUIRED, "duplicates"],
+                 "ocr_confidence", "width", "height", "unit", "words", "ocr_regions", "url",
+                 "image", *_FOIA_REQUIRED, "duplicates"],
     "properties": {
         "doc_id": {"type": "string"},
         "page": {"type": "integer", "minimum": 1},
@@ -104,7 +116,7 @@ _PAGE = {
         "title": {"type": "string"},
         "production": {"type": "string"},
         "text": {"type": "string"},
-        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "text_source": _TEXT_SOURCE,
         "ocr_confidence": {"type": ["number", "null"], "description": "mean word confidence"},
         "width": {"type": "number", "description": "page width in `unit`"},
         "height": {"type": "number", "description": "page height in `unit`"},
@@ -112,6 +124,9 @@ _PAGE = {
                  "description": "PDF points (1/72 inch) of the page as displayed, origin top "
                                 "left; pixels of an image W pixels wide = points * W / width"},
         "words": {"type": "array", "items": _WORD, "description": "the words on the page"},
+        "ocr_regions": {"type": "array", "items": _OCR_REGION,
+                        "description": "on a text+ocr page, the pictures read by OCR; the "
+                                       "other words are the text layer's"},
         "matches": {"type": "array", "description": "with q: [x0, y0, x1, y1] of the words "
                     "the query matched (a phrase's words on one line share a box)",
                     "items": _BOX},

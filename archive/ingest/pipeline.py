@@ -22,7 +22,14 @@ from archive.ingest.inputs import Collected, collect
 from archive.ingest.locking import write_lock
 from archive.ingest.progress import Progress
 from archive.ingest.queue import Readers, open_readers
-from archive.models import AddReport, DocumentProbe, Failure, PageResult, SourceFile
+from archive.models import (
+    OCR_SOURCES,
+    AddReport,
+    DocumentProbe,
+    Failure,
+    PageResult,
+    SourceFile,
+)
 from archive.read import ocr, worker
 from archive.releases import production_defaults
 from archive.search import index, require_embedded
@@ -263,11 +270,11 @@ def _page_read(run: _Run, future: Future[Any], doc: _Doc, page_no: int) -> None:
     run.catalog.save_page(page)
     report = run.report
     report.pages += 1
-    report.ocr_pages += page.text_source == "ocr"
+    report.ocr_pages += page.text_source in OCR_SOURCES
     if page.error:
         doc.failed_pages.append(f"page {page_no}: {page.error}")
     report.warnings.extend(f"{doc.given}: page {page_no}: {w}" for w in page.warnings)
-    run.progress.page_done(ocr=page.text_source == "ocr")
+    run.progress.page_done(ocr=page.text_source in OCR_SOURCES)
     doc.pending -= 1
     if doc.pending == 0:
         _document_read(run, doc)

@@ -37,9 +37,20 @@
     DERIVED_page2_scotus_tarrant-v-herrmann.pdf
         page 2 of the same slip opinion alone, as published: numbers in the prose (a
         numbered holding "1.", "(a)", "subject to a 25 percent cap", "Pp. 9-22").
+    DERIVED_hybrid_scotus-11-889-p24_ntsb-058.pdf
+        four pages built from page 24 (the PDF's 28th) of the same slip opinion and the
+        scan of scan_ntsb_12-rzcommu_1-058.pdf:
+        1. hybrid: the opinion page as published, with the NTSB scan (its JPEG as
+           released) pasted into the empty lower half, as an exhibit is;
+        2. short born-digital: the opinion page with all its text but the closing line
+           "It is so ordered." removed (PyMuPDF redaction, nothing drawn);
+        3. the opinion page as published (born-digital, no image);
+        4. the NTSB scan on a whole Letter page under a thin invisible text layer (two
+           header lines of the email, typed where they stand), as an agency's poor OCR
+           layer is.
 
 Deterministic (no dates, no /ID, fixed JPEG settings). Needs PyMuPDF and Pillow; the last
-two read ../shared/corpus (where they were made from).
+three read ../shared/corpus (where they were made from).
 Run from anywhere:  python tests/resources/make_derived.py
 """
 
@@ -209,7 +220,36 @@ def page_two() -> Path:
                  HERE / "DERIVED_page2_scotus_tarrant-v-herrmann.pdf")
 
 
+OPINION_PAGE = 27  # 0-based: printed page 24, the last page of the opinion of the Court
+EXHIBIT_BOX = (155, 372, 456, 762)  # the empty lower half of that page, in points
+# Invisible words of the thin layer on page 4: (x, baseline y) in points, text.
+THIN_LAYER = [((150, 155), "Subject: RE: Wall Street journal article"),
+              ((150, 167), "Date: 2022/05/18 09:29:00")]
+
+
+def hybrid() -> Path:
+    opinion = pymupdf.open(TARRANT)
+    scan = pymupdf.open(HERE / "scan_ntsb_12-rzcommu_1-058.pdf")
+    jpeg = scan.extract_image(scan[0].get_images()[0][0])["image"]
+    doc = pymupdf.open()
+    for _ in range(3):
+        doc.insert_pdf(opinion, from_page=OPINION_PAGE, to_page=OPINION_PAGE)
+    doc[0].insert_image(pymupdf.Rect(EXHIBIT_BOX), stream=jpeg)
+    short = doc[1]
+    keep = short.search_for("It is so ordered.")[0]
+    short.add_redact_annot(pymupdf.Rect(0, 0, short.rect.width, keep.y0 - 1), fill=False)
+    short.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_NONE,
+                           graphics=pymupdf.PDF_REDACT_LINE_ART_NONE)
+    page = doc.new_page(width=612, height=792)
+    page.insert_image(page.rect, stream=jpeg)
+    for (x, y), line in THIN_LAYER:
+        page.insert_text((x, y), line, fontsize=8, render_mode=3)  # 3: invisible
+    doc.subset_fonts()
+    return _save(doc, "DERIVED test file: hybrid, short, born-digital and thinly-OCR'd pages",
+                 HERE / "DERIVED_hybrid_scotus-11-889-p24_ntsb-058.pdf")
+
+
 if __name__ == "__main__":
     for p in (truncated(), sideways(), white_boxes(), rereleased_058(), page3_056(),
-              rereleased_page3_056(), pleading(), page_two()):
+              rereleased_page3_056(), pleading(), page_two(), hybrid()):
         print(f"wrote {p.name} ({p.stat().st_size} bytes)")
