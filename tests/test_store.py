@@ -256,10 +256,12 @@ def test_stats_count_indexed_material(store: Store) -> None:
     store.save_page(_page(DOC, 1))
     store.save_page(PageResult(doc_id=DOC, page_no=2, text="scanned", words=[],
                                text_source="ocr", width=612.0, height=792.0))
+    store.save_page(PageResult(doc_id=DOC, page_no=3, text="a caption and a pasted scan",
+                               words=[], text_source="text+ocr", width=612.0, height=792.0))
     store.save_page(_page(OTHER, 1))
     assert store.stats() == {"productions": 1, "documents": 0, "pages": 0, "ocr_pages": 0}
     store.set_state(DOC, "indexed")
-    assert store.stats() == {"productions": 1, "documents": 1, "pages": 2, "ocr_pages": 1}
+    assert store.stats() == {"productions": 1, "documents": 1, "pages": 3, "ocr_pages": 2}
 
 
 # when pages were added (feeds, alerts) ---------------------------------------------------

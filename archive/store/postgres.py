@@ -96,7 +96,7 @@ CREATE TABLE pages (
     page_no integer NOT NULL,
     text text NOT NULL,
     words text NOT NULL,
-    text_source text NOT NULL,
+    text_source text NOT NULL,   -- text, ocr, text+ocr, none
     ocr_confidence double precision,
     width double precision NOT NULL,
     height double precision NOT NULL,
@@ -616,7 +616,7 @@ class PostgresCatalog:
             """SELECT (SELECT COUNT(*) FROM productions) AS productions,
                       (SELECT COUNT(*) FROM documents WHERE state = 'indexed') AS documents,
                       COUNT(*) AS pages,
-                      COUNT(*) FILTER (WHERE p.text_source = 'ocr') AS ocr_pages
+                      COUNT(*) FILTER (WHERE p.text_source IN ('ocr', 'text+ocr')) AS ocr_pages
                FROM pages p JOIN documents d ON d.doc_id = p.doc_id
                WHERE d.state = 'indexed'""")
         assert row is not None
