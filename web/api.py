@@ -10,11 +10,11 @@ from werkzeug.wrappers import Response
 from archive import records as foia_records
 from archive.search.matches import match_boxes
 from archive.search.query import parse, query_terms
-from web.db import get_catalog, get_settings
+from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
-from web.search import Query, execute, results_limit_notice
+from web.search import Query, execute, results_limit_notice, tolerant_arg
 
 bp = Blueprint("api", __name__)
 
@@ -64,7 +64,8 @@ def page(doc_id: str, page_no: int) -> Response:
     if q:
         settings = get_settings()
         parse(q, settings)  # a malformed query is a 400, not an empty list
-        data["matches"] = match_boxes(record.words, query_terms(q, settings))
+        data["matches"] = match_boxes(record.words, query_terms(
+            q, settings, get_searcher(), tolerant=tolerant_arg() is not None))
     return jsonify(data)
 
 

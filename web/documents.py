@@ -30,6 +30,7 @@ from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
 from web.present import trusted_marks
 from web.records import PageRecord, load_document, load_page, valid_doc_id
+from web.search import tolerant_arg
 
 bp = Blueprint("documents", __name__)
 
@@ -47,11 +48,12 @@ def query_matches(doc_id: str, q: str) -> tuple[list[int], list[list[str]], str 
     if not q:
         return [], [], None
     settings = get_settings()
+    tolerant = tolerant_arg() is not None
     try:
-        pages = matching_pages(get_searcher(), q, settings, doc_id)
+        pages = matching_pages(get_searcher(), q, settings, doc_id, tolerant=tolerant)
     except (QueryError, IndexLostError) as exc:
         return [], [], f"Matches are not highlighted: {exc.message}"
-    return pages, query_terms(q, settings), None
+    return pages, query_terms(q, settings, get_searcher(), tolerant=tolerant), None
 
 
 @bp.get("/doc/<doc_id>")

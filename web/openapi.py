@@ -63,7 +63,7 @@ _DUPLICATE = {
 _HIT = {
     "type": "object",
     "required": ["doc_id", "page", "title", "production", "production_ids", "excerpt", "url",
-                 "text_source", "score", *_FOIA_REQUIRED],
+                 "text_source", "score", "fuzzy_words", *_FOIA_REQUIRED],
     "properties": {
         "doc_id": {"type": "string", "description": "first 16 hex digits of the sha256"},
         "page": {"type": "integer", "minimum": 1, "description": "1-based page number"},
@@ -76,6 +76,10 @@ _HIT = {
         "url": {"type": "string", "description": "the page's permalink path"},
         "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
         "score": {"type": "number"},
+        "fuzzy_words": {"type": "array", "items": {"type": "string"},
+                        "description": "the page's words, as written, that matched only "
+                        "fuzzily: misread by OCR (tolerant=1) or found by a fuzzy term "
+                        "(word~1); empty when every match is the word typed"},
         **_FOIA,
     },
 }
@@ -134,6 +138,7 @@ _RESULTS = {
         "notice": {"type": "string", "description": "with truncated: how to reach the rest"},
         "folded": {"type": "integer", "minimum": 0, "description": "with collapse=1: copies "
                    "left out; total and facets count the pages shown"},
+        "tolerant": {"type": "boolean", "description": "present (true) with tolerant=1"},
     },
 }
 _OTHER_ERROR = _json(_ERROR, "another error, in the same shape: 500 unexpected (logged), "
@@ -144,7 +149,12 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
     """The description, with `server` (the app's root URL) as its server and the archive's
     longest accepted query (`query_max_chars`, ARCHIVE_QUERY_MAX_CHARS)."""
     q = _param("q", "query", {"type": "string", "maxLength": query_max_chars},
-               'Whoosh query: words, "phrases", AND/OR/NOT, field:value, wild*, fuzzy~')
+               'Whoosh query: words, "phrases", AND/OR/NOT, field:value, wild*, fuzzy~ '
+               '(on the words as written, in phrases too: "irigation~1 permit")')
+    tolerant = _param("tolerant", "query", {"type": "integer", "enum": [0, 1], "default": 0},
+                      "1: in phrases, every word of 5 or more letters may be one edit off "
+                      "on pages read by OCR (OCR misreadings); pages with the phrase as "
+                      "typed rank first, and each hit lists its `fuzzy_words`")
     return {
         "openapi": "3.1.0",
         "info": {"title": "FOIA archive reading room API", "version": __version__,
@@ -167,6 +177,7 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                                                  "default": 0},
                            "1: near-duplicate pages (the same record in several releases) "
                            "once, as their earliest release"),
+                    tolerant,
                 ],
                 "responses": {
                     "200": _json(_RESULTS, "hits"),
@@ -185,6 +196,8 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                     _param("page", "path", {"type": "integer", "minimum": 1},
                            "1-based page number", required=True),
                     q,
+                    {**tolerant, "description": "1: box the words a tolerant search "
+                     "(see /api/search) matched"},
                 ],
                 "responses": {
                     "200": _json(_PAGE, "the page"),

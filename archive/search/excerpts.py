@@ -64,7 +64,7 @@ def _spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int
     """`matches.match_spans`, done mostly in C unless the query has wildcards or a word it
     wants is hyphenated across a line on this page."""
     wanted = {word for seq in sequences for word in seq}
-    if any(c in word for word in wanted for c in "*?~"):  # patterns: matches.py reads them
+    if any(c in word for word in wanted for c in "*?~|"):  # patterns: matches.py reads them
         return match_spans(text, sequences)
     forms, found, joined = analysed_words(text)
     if joined & wanted:  # a wanted word hyphenated across a line: the tokenizer's way

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from whoosh import fields, index
+from whoosh import fields, formats, index
 from whoosh.analysis import CharsetFilter, LowercaseFilter, StemFilter, Token, Tokenizer
 from whoosh.index import LockError
 from whoosh.support.charset import accent_map
@@ -25,7 +25,7 @@ from whoosh.writing import IndexWriter
 from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
 
-SCHEMA_VERSION = 2  # 2: foia, dup_group, release_order
+SCHEMA_VERSION = 3  # 2: foia, dup_group, release_order; 3: words (fuzzy terms)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -112,6 +112,55 @@ def analyse_word(word: str) -> str:
 
 
 _ANY_LINE_BREAK_HYPHEN = re.compile(r"-[ \t]*\r?\n")
+# A word, a line-break hyphen, and (looked at, not taken: it may end in a hyphen too) the
+# word it continues into: the pairs the tokenizer joins.
+_HYPHENATED = re.compile(r"(\w+(?:['’]\w+)*)-[ \t]*\r?\n[ \t]*(?=(\w+(?:['’]\w+)*))")
+
+
+def words_of(text: str) -> Iterator[re.Match[str]]:
+    """The words of `text` as the tokenizer finds them (without the joined halves)."""
+    return _WORD.finditer(text)
+
+
+def fold_word(word: str) -> str:
+    """A word as written, folded as the index folds it (case, accents), not stemmed."""
+    return word.lower().translate(accent_map)
+
+
+def surface_words(text: str) -> set[str]:
+    """The distinct words of `text` as written, folded for case and accents, with the words
+    joined across line-break hyphens: the `words` field, which fuzzy terms are matched
+    against (archive.search.fuzzy). Done mostly in C: fast.
+    """
+    found = set(_WORD.findall(text))
+    found.update(a + b for a, b in _HYPHENATED.findall(text))
+    return {fold_word(word) for word in found}
+
+
+class SurfaceWordsField(fields.FieldType):
+    """The page's distinct words as written (folded, not stemmed), with no positions and no
+    scores: only the vocabulary a fuzzy term walks, and which pages hold each word.
+
+    A stemmed index cannot answer `investigaton~1`: "investigation" is stored as
+    "investig", four edits away. Here the edit distance is taken on the words as printed;
+    each word found is then searched for in `text` as if it had been typed.
+    """
+
+    def __init__(self) -> None:
+        self.format = formats.Existence()
+        self.analyzer = HyphenJoiningTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+        self.column_type = None
+        self.scorable = False
+        self.stored = False
+        self.unique = False
+        self.indexed = True
+        self.vector = None
+        self.spelling = False
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        """(word, 1, 1.0, b"") for each distinct word: `surface_words`, not the analyzer."""
+        for word in sorted(surface_words(str(value))):
+            yield word.encode("utf-8"), 1, 1.0, b""
 
 
 def analysed_words(text: str) -> tuple[list[str], list[re.Match[str]], set[str]]:
@@ -150,6 +199,7 @@ def make_schema() -> fields.Schema:
         production=fields.TEXT(analyzer=analyzer, stored=True),
         production_id=fields.KEYWORD(commas=True, stored=True, sortable=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        words=SurfaceWordsField(),  # the text's words as written, for fuzzy terms
         text_source=fields.ID(stored=True),
         kind=fields.ID(stored=True),
         agency=fields.TEXT(analyzer=analyzer, stored=True),
@@ -266,6 +316,7 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
     productions = doc["productions"]
     notes = page.get("annotations") or {}
     email = notes.get("email") or {}
+    text = normalize_text(page["text"])
     out: dict[str, Any] = {
         "id": f"{doc['doc_id']}:{page['page_no']:05d}",
         "doc_id": doc["doc_id"],
@@ -274,7 +325,8 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "title": doc["title"],
         "production": "; ".join(p["name"] for p in productions),
         "production_id": ",".join(p["slug"] for p in productions),
-        "text": normalize_text(page["text"]),
+        "text": text,
+        "words": text,
         "text_source": page["text_source"],
         "kind": doc["kind"],
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
