@@ -129,11 +129,14 @@ def test_each_term_is_expanded_once_per_query(vocabulary: Settings) -> None:
 
 def _whoosh_words(term: Any, segment: Any) -> set[str]:
     """The words Whoosh's own walk finds for `term`; a fuzzy term in page text is walked
-    on the words as written (Whoosh's `terms_within` on `words`), each found word and the
+    on the words as written (Whoosh's `terms_within` on `words`, the words stemming
+    changes, and on `text`, where those it leaves alone are), each found word and the
     typed one taken as the index stores them."""
     if isinstance(term, SurfaceFuzzy):
         found = {index.analyse_word(w) for w in segment.terms_within(
             "words", term.text, term.maxdist, prefix=term.prefixlength)}
+        found |= set(segment.terms_within("text", term.text, term.maxdist,
+                                          prefix=term.prefixlength))
         return found | ({term.exact} if ("text", term.exact) in segment else set())
     return {w.decode() if isinstance(w, bytes) else w for w in term._btexts(segment)}
 

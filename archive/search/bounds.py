@@ -231,10 +231,12 @@ def _fuzzy_walk(segment: Any, fieldname: str, dfa: Any) -> Iterator[str | None]:
 
 
 def _surface_walk(segment: Any, exact: str, dfa: Any) -> Iterator[str | None]:
-    """A fuzzy term on the words as written: the typed word as indexed, then the indexed
-    form (stem) of each word of the `words` field within the distance."""
+    """A fuzzy term on the words as written: the typed word as indexed, the words of `text`
+    within the distance (the words stemming leaves alone are there as written), then the
+    indexed form (stem) of each word of `words` (those stemming changes) within it."""
     if ("text", exact) in segment:
         yield exact
+    yield from _fuzzy_walk(segment, "text", dfa)
     for word in _fuzzy_walk(segment, "words", dfa):
         yield None if word is None else analyse_word(word)
 

@@ -138,12 +138,17 @@ def surface_words(text: str) -> set[str]:
 
 
 class SurfaceWordsField(fields.FieldType):
-    """The page's distinct words as written (folded, not stemmed), with no positions and no
-    scores: only the vocabulary a fuzzy term walks, and which pages hold each word.
+    """The words as written (folded) that stemming changes, with no positions and no
+    scores: with the stems of `text` (where every word stemming leaves alone already is),
+    the vocabulary a fuzzy term walks, nothing more.
 
     A stemmed index cannot answer `investigaton~1`: "investigation" is stored as
     "investig", four edits away. Here the edit distance is taken on the words as printed;
-    each word found is then searched for in `text` as if it had been typed.
+    each word found is then searched for in `text` as if it had been typed, so its pages
+    come from `text`, and each word is stored once per document (`add_pages`), on the
+    first page that has it: a document's pages are always written and deleted together.
+    Cost (real born-digital text, 438 pages): Whoosh indexing +35 % CPU (~0.9 ms a page)
+    and the index +14 % in size; every word on every page cost +50 % and +35 %.
     """
 
     def __init__(self) -> None:
@@ -158,8 +163,10 @@ class SurfaceWordsField(fields.FieldType):
         self.spelling = False
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        """(word, 1, 1.0, b"") for each distinct word: `surface_words`, not the analyzer."""
-        for word in sorted(surface_words(str(value))):
+        """(word, 1, 1.0, b"") for each word: a list of words as they are, or a text's
+        `surface_words` (not the analyzer: faster)."""
+        words = value if isinstance(value, list | tuple) else sorted(surface_words(str(value)))
+        for word in words:
             yield word.encode("utf-8"), 1, 1.0, b""
 
 
@@ -326,7 +333,6 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "production": "; ".join(p["name"] for p in productions),
         "production_id": ",".join(p["slug"] for p in productions),
         "text": text,
-        "words": text,
         "text_source": page["text_source"],
         "kind": doc["kind"],
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
@@ -365,9 +371,15 @@ def _date(value: Any) -> datetime | None:
 
 
 def add_pages(w: IndexWriter, doc: dict[str, Any], pages: list[dict[str, Any]]) -> None:
-    """Write (or overwrite) the pages of one document."""
+    """Write (or overwrite) the pages of one document: all of them, always (the `words`
+    field carries each of the document's words that stemming changes once, on the first
+    page that has it)."""
+    seen: set[str] = set()
     for page in pages:
-        w.update_document(**page_fields(doc, page))
+        fields = page_fields(doc, page)
+        words = {w for w in surface_words(fields["text"]) if analyse_word(w) != w} - seen
+        seen |= words
+        w.update_document(**fields, words=sorted(words))
 
 
 def delete_document(w: IndexWriter, doc_id: str) -> None:
