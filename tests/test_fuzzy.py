@@ -229,3 +229,8 @@ def test_a_real_scan_is_found_through_a_misreading_of_its_phrase(settings: Setti
     assert len(boxes["matches"]) == 1  # the three words, on one line
     untolerant = client.get(f"/api/doc/{doc_id}/page/1", query_string={"q": q}).json
     assert untolerant["matches"] == []
+
+
+def test_a_fuzzy_word_joined_across_a_line_end_is_named_on_one_line() -> None:
+    assert fuzzy_words("held in the sa-\n  liy port", [["salli|salii", "port"]]) == ["sa-liy"]
+    assert fuzzy_words("held in the sal-\nly port", [["salli|salii", "port"]]) == []

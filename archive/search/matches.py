@@ -22,6 +22,7 @@ from functools import lru_cache
 from archive.models import Word
 from archive.search.index import analyse_word, analysed_tokens, word_tokens
 
+_LINE_END = re.compile(r"(?<=-)\s+")  # inside a word joined across a line-break hyphen
 Box = list[float]  # [x0, y0, x1, y1] in the same unit as the words (PDF points)
 
 
@@ -136,7 +137,7 @@ def fuzzy_words(text: str, sequences: Sequence[Sequence[str]]) -> list[str]:
     for _, form, start, end in analysed_tokens(text):
         inside = bisect_right(starts, start) - 1
         if inside >= 0 and end <= spans[inside][1] and wanted.only_fuzzy(form):
-            found.setdefault(text[start:end], None)
+            found.setdefault(_LINE_END.sub("", text[start:end]), None)  # sal-⏎ly: sal-ly
     return list(found)
 
 
