@@ -234,3 +234,20 @@ def test_a_real_scan_is_found_through_a_misreading_of_its_phrase(settings: Setti
 def test_a_fuzzy_word_joined_across_a_line_end_is_named_on_one_line() -> None:
     assert fuzzy_words("held in the sa-\n  liy port", [["salli|salii", "port"]]) == ["sa-liy"]
     assert fuzzy_words("held in the sal-\nly port", [["salli|salii", "port"]]) == []
+
+
+def test_a_text_layer_hit_names_and_marks_no_fuzzy_word(settings: Settings) -> None:
+    """A text-layer page matched by the phrase as typed also says "saliy port": tolerant
+    mode never counted that on a text layer, so it is neither named nor marked."""
+    _write(settings, {1: ("The sally port, then the saliy port gate.", "text"),
+                      2: ("The saliy port gate.", "ocr")})
+    with open_searcher(settings) as searcher:
+        found = search(searcher, '"sally port"', settings, tolerant=True)
+        ocr_terms = query_terms('"sally port"', settings, searcher, tolerant=True)
+        text_terms = query_terms('"sally port"', settings, searcher, tolerant=True,
+                                 text_layer=True)
+    hits = {hit.page: hit for hit in found.hits}
+    assert [hit.page for hit in found.hits] == [1, 2]
+    assert hits[1].fuzzy_words == [] and hits[2].fuzzy_words == ["saliy"]
+    assert hits[1].excerpt.count("<mark>") == 2  # "sally port" only
+    assert text_terms == [["salli", "port"]] and ocr_terms != text_terms

@@ -65,7 +65,8 @@ def page(doc_id: str, page_no: int) -> Response:
         settings = get_settings()
         parse(q, settings)  # a malformed query is a 400, not an empty list
         data["matches"] = match_boxes(record.words, query_terms(
-            q, settings, get_searcher(), tolerant=tolerant_arg() is not None))
+            q, settings, get_searcher(), tolerant=tolerant_arg() is not None,
+            text_layer=record.text_source == "text"))
     return jsonify(data)
 
 

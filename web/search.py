@@ -157,8 +157,11 @@ def results() -> str | Response:
             return redirect(url_for("documents.page", doc_id=stamped[0], page_no=stamped[1],
                                     bates=query.q))
     found = execute(query)
-    views = hit_views(found.hits, query_terms(query.q, get_settings(), get_searcher(),
-                                              tolerant=query.tolerant), get_catalog())
+    settings, searcher = get_settings(), get_searcher()
+    views = hit_views(found.hits, query_terms(query.q, settings, searcher,
+                                              tolerant=query.tolerant), get_catalog(),
+                      query_terms(query.q, settings, searcher, tolerant=True, text_layer=True)
+                      if query.tolerant else None)
     productions = production_names()
     pagelen = current_app.config["RESULTS_PER_PAGE"]
     pages = math.ceil(found.total / pagelen)

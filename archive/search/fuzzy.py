@@ -105,12 +105,13 @@ class FuzzyPhrase(query.Query):
                         for m in self.members)
         return FuzzyPhrase(members, self.typed, boost=self.boost, ocr_only=self.ocr_only)
 
-    def sequence(self, reader: Any = None) -> list[str]:
+    def sequence(self, reader: Any = None, *, text_layer: bool = False) -> list[str]:
         """What `matches` marks for it: each word's analysed form, with the forms its fuzzy
         term found as `typed|found|...` (the typed word's form first), or a fuzzy pattern
-        when they were not looked up."""
-        return [m.exact if m.fuzzy is None else alternatives(m.exact, m.fuzzy, reader)
-                for m in self.members]
+        when they were not looked up; on a page with a text layer (`text_layer`) a
+        tolerant phrase as typed."""
+        return [m.exact if m.fuzzy is None or (text_layer and self.ocr_only)
+                else alternatives(m.exact, m.fuzzy, reader) for m in self.members]
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, FuzzyPhrase) and self.members == other.members

@@ -300,7 +300,8 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     bates_key = rewrites.bates_key(text)
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
-    sequences = _marked(parsed, searcher.reader())
+    reader = searcher.reader()
+    sequences = Marks(_marked(parsed, reader), _marked(parsed, reader, text_layer=True))
     matcher_query = bounds.watch(collectors.exact_phrases(parsed), deadline)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
@@ -319,7 +320,7 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
 
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
-               sequences: list[list[str]], page: int, pagelen: int) -> SearchResults:
+               sequences: Marks, page: int, pagelen: int) -> SearchResults:
     """Hits with near-duplicate pages collapsed to their earliest release: the total and the
     facets count the pages shown, `folded` the copies left out.
 
@@ -365,11 +366,26 @@ def _leaf_values(searcher: Searcher, fieldname: str) -> Any:
     return values
 
 
-def _marked(parsed: query.Query, reader: Any = None) -> list[list[str]]:
+@dataclass(frozen=True)
+class Marks:
+    """What to mark on a hit read by OCR, and on one with a text layer (where a tolerant
+    phrase matched only as typed)."""
+
+    ocr: list[list[str]]
+    text_layer: list[list[str]]
+
+    def of(self, text_source: str) -> list[list[str]]:
+        """The sequences for a page with this text source."""
+        return self.text_layer if text_source == "text" else self.ocr
+
+
+def _marked(parsed: query.Query, reader: Any = None, *,
+            text_layer: bool = False) -> list[list[str]]:
     """What an excerpt or a page marks: the query's phrases and words in page text (their
     analysed forms, see `matches`), nothing under a NOT. With the searcher's `reader`,
     wildcards and fuzzy words come expanded to the words they found (a fuzzy word as
-    `typed|found|...`); without, as patterns (`detain*`, `salli~1/0`)."""
+    `typed|found|...`); without, as patterns (`detain*`, `salli~1/0`). `text_layer`: for a
+    page with a text layer, where tolerant phrases match as typed only."""
     sequences: list[list[str]] = []
 
     def visit(node: query.Query) -> None:
@@ -381,7 +397,7 @@ def _marked(parsed: query.Query, reader: Any = None) -> list[list[str]]:
                     visit(child)
             return
         if isinstance(node, FuzzyPhrase):
-            sequences.append(node.sequence(reader))
+            sequences.append(node.sequence(reader, text_layer=text_layer))
         elif isinstance(node, query.Phrase):
             sequences.append([str(w) for w in node.words])
         elif isinstance(node, SurfaceFuzzy) or (isinstance(node, bounds.Expanded)
@@ -426,9 +442,10 @@ def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None
     return str(stored["doc_id"]), int(stored["page"])
 
 
-def _hit(h: Any, sequences: list[list[str]]) -> Hit:
+def _hit(h: Any, marks: Marks) -> Hit:
     fields = h.fields()
     text = fields.get("text", "")
+    sequences = marks.of(fields.get("text_source", ""))
     excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
     return Hit(
         fuzzy_words=matches.fuzzy_words(text, sequences),
@@ -465,7 +482,7 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
 
 
 def query_terms(text: str, settings: Settings, searcher: Searcher | None = None, *,
-                tolerant: bool = False) -> list[list[str]]:
+                tolerant: bool = False, text_layer: bool = False) -> list[list[str]]:
     """The analysed word sequences a query looks for in page text: phrases and single words.
 
     Used to find the word boxes to highlight on a page image (`archive.search.matches`).
@@ -473,13 +490,14 @@ def query_terms(text: str, settings: Settings, searcher: Searcher | None = None,
     exactly what its hits matched (a fuzzy word as `typed|found|...`); without, a wildcard
     comes as its pattern (`detain*`, `de?ain*`), a fuzzy word as `word~distance/prefix`
     (`salli~1/0`); analysed words never contain `*`, `?`, `~` or `|`. A malformed query has
-    none.
+    none. `text_layer`: for a page with a text layer (tolerant phrases match as typed).
     """
     try:
         parsed = parse(text, settings, searcher, tolerant=tolerant)
     except QueryError:
         return []
-    return _marked(parsed, searcher.reader() if searcher is not None else None)
+    return _marked(parsed, searcher.reader() if searcher is not None else None,
+                   text_layer=text_layer)
 
 
 def schema_version() -> int:
