@@ -82,6 +82,62 @@ CREATE TABLE IF NOT EXISTS page_duplicates (
     PRIMARY KEY (doc_id, page_no, other_doc_id, other_page_no)
 );
 CREATE INDEX IF NOT EXISTS documents_parent ON documents(parent_doc_id);
+-- when each document's pages first went into the index (feeds and alerts: "newest first",
+-- "new since"); stamped inside the write lock, so stamps grow in the order of commits
+CREATE TABLE IF NOT EXISTS documents_added (
+    doc_id TEXT PRIMARY KEY,
+    added REAL NOT NULL
+);
+-- saved searches (`archive alerts`): pages added after `seen` are new
+CREATE TABLE IF NOT EXISTS alerts (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    email TEXT,
+    created REAL NOT NULL,
+    seen REAL NOT NULL
+);
+"""
+
+# The editors' side (archive/editing): who may change things, what they changed, what the
+# public may no longer see, and the uploads running in the background.
+EDITING_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,          -- editor, admin
+    password_hash TEXT NOT NULL, -- werkzeug scrypt
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_hash TEXT PRIMARY KEY, -- sha256 of the token, which is shown once
+    user_name TEXT NOT NULL REFERENCES users(name),
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+    user_name TEXT NOT NULL, address TEXT NOT NULL, at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_failures_key ON sign_in_failures(user_name, address);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL, user_name TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    doc_id TEXT NOT NULL,
+    page_no INTEGER NOT NULL,    -- 0: the whole document
+    reason TEXT NOT NULL, user_name TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (doc_id, page_no)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    production TEXT NOT NULL,
+    request TEXT NOT NULL,       -- JSON: the release metadata, the staged files' folder
+    status TEXT NOT NULL,        -- queued, running, done, failed
+    files_total INTEGER NOT NULL DEFAULT 0, files_done INTEGER NOT NULL DEFAULT 0,
+    pages_total INTEGER NOT NULL DEFAULT 0, pages_done INTEGER NOT NULL DEFAULT 0,
+    report TEXT, error TEXT, pid INTEGER,
+    created REAL NOT NULL, finished REAL
+);
 """
 
 PAGE_COLUMNS = (
@@ -109,8 +165,9 @@ class Catalog:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
+            self.db.executescript(SCHEMA + EDITING_SCHEMA)
         self.db.row_factory = sqlite3.Row
+        self._tables: set[str] | None = None
 
     def close(self) -> None:
         """Close the connection."""
@@ -301,9 +358,10 @@ class Catalog:
     # near-duplicate pages (signatures from archive.foia.duplicates) ----------------------
 
     def signed_pages(self, doc_id: str) -> set[int]:
-        """Pages of a document whose near-duplicate signature is already stored."""
+        """Pages of a document whose near-duplicate signature is already stored; those
+        recorded as too short to compare are signed again (the rule may have changed)."""
         return {r[0] for r in self.db.execute(
-            "SELECT page_no FROM page_signatures WHERE doc_id = ?", (doc_id,))}
+            "SELECT page_no FROM page_signatures WHERE doc_id = ? AND size > 0", (doc_id,))}
 
     def duplicate_candidates(self, bands: list[int],
                              doc_id: str) -> list[tuple[str, int, int, bytes]]:
@@ -348,6 +406,83 @@ class Catalog:
             """SELECT other_doc_id, other_page_no FROM page_duplicates
                WHERE doc_id = ? AND page_no = ?""", (doc_id, page_no))]
 
+    # when pages were added (feeds, alerts) ----------------------------------------------
+
+    def stamp_added(self, doc_ids: list[str]) -> None:
+        """Record now as the time these documents' pages enter the index, unless they are
+        in it already (marked indexed: their stamp is kept; one indexed before stamps
+        existed gets the time it was added).
+
+        Call it inside the write lock, before the index commit: each stamp is later than
+        every earlier one, so a page committed later never carries an older stamp (a
+        document whose commit failed is stamped again when it is written again).
+        """
+        latest = self.db.execute("SELECT MAX(added) FROM documents_added").fetchone()[0]
+        stamp = max(time.time(), float(latest or 0) + 0.001)
+        for doc_id in doc_ids:
+            self.db.execute(
+                """INSERT INTO documents_added (doc_id, added)
+                   SELECT doc_id, CASE WHEN state = 'indexed' THEN added ELSE ? END
+                   FROM documents WHERE doc_id = ?
+                   ON CONFLICT (doc_id) DO UPDATE SET added = excluded.added
+                   WHERE (SELECT state FROM documents
+                          WHERE doc_id = excluded.doc_id) != 'indexed'""",
+                (stamp, doc_id))
+
+    def added_at(self, doc_id: str) -> float:
+        """When a document's pages entered the index (its stamp, else when it was added)."""
+        row = self.db.execute(
+            """SELECT COALESCE(a.added, d.added) FROM documents d
+               LEFT JOIN documents_added a ON a.doc_id = d.doc_id WHERE d.doc_id = ?""",
+            (doc_id,)).fetchone()
+        return float(row[0]) if row is not None else 0.0
+
+    def added_watermark(self) -> float:
+        """The latest stamp of a document marked indexed: every page stamped up to it is
+        in the index (documents are marked indexed only after their commit)."""
+        row = self.db.execute(
+            """SELECT MAX(COALESCE(a.added, d.added)) FROM documents d
+               LEFT JOIN documents_added a ON a.doc_id = d.doc_id
+               WHERE d.state = 'indexed'""").fetchone()
+        return float(row[0] or 0.0)
+
+    # saved searches (archive.alerts) ----------------------------------------------------
+
+    def add_alert(self, name: str, query: str, email: str | None, seen: float) -> bool:
+        """Save a search; False if one of that name exists (it is left unchanged)."""
+        cur = self.db.execute(
+            """INSERT INTO alerts (name, query, email, created, seen) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT DO NOTHING""", (name, query, email, time.time(), seen))
+        return cur.rowcount > 0
+
+    def alerts(self) -> list[sqlite3.Row]:
+        """Every saved search, by name (none in a catalog made before they existed)."""
+        if not self._has_table("alerts"):
+            return []
+        return list(self.db.execute("SELECT * FROM alerts ORDER BY name"))
+
+    def alert(self, name: str) -> sqlite3.Row | None:
+        """One saved search by name."""
+        if not self._has_table("alerts"):
+            return None
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM alerts WHERE name = ?", (name,)).fetchone()
+        return row
+
+    def remove_alert(self, name: str) -> bool:
+        """Forget a saved search; False if there was none of that name."""
+        return self.db.execute("DELETE FROM alerts WHERE name = ?", (name,)).rowcount > 0
+
+    def set_alert_seen(self, name: str, seen: float) -> None:
+        """Pages added up to `seen` are no longer new for this saved search."""
+        self.db.execute("UPDATE alerts SET seen = ? WHERE name = ?", (seen, name))
+
+    def _has_table(self, name: str) -> bool:
+        """Whether the catalog has a table (a read-only catalog made by an older version
+        may lack the newer ones)."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (name,)).fetchone() is not None
+
     def stats(self) -> dict[str, int]:
         """The `stats --json` contract: counts of indexed material."""
         one = self.db.execute
@@ -365,6 +500,141 @@ class Catalog:
                    WHERE d.state = 'indexed' AND p.text_source = 'ocr'"""
             ).fetchone()[0],
         }
+
+    # the editors' side: users, tokens, sign-in failures, audit log, withdrawals, jobs ------
+
+    def has_table(self, name: str) -> bool:
+        """Whether the catalog has table `name` (a catalog made before the editors' side,
+        opened read-only, has none of theirs)."""
+        if self._tables is None:
+            self._tables = {r[0] for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return name in self._tables
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits a change."""
+        version: int = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return version
+
+    def add_user(self, name: str, role: str, password_hash: str) -> bool:
+        """Record a new user; False if the name is taken."""
+        cur = self.db.execute(
+            "INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING", (name, role, password_hash, time.time()))
+        return cur.rowcount > 0
+
+    def user(self, name: str) -> sqlite3.Row | None:
+        """A user by name."""
+        if not self.has_table("users"):
+            return None
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        return row
+
+    def users(self) -> list[sqlite3.Row]:
+        """Every user, by name."""
+        return list(self.db.execute("SELECT name, role, created FROM users ORDER BY name"))
+
+    def add_token(self, token_hash: str, user_name: str) -> None:
+        """Record an API token's hash for a user."""
+        self.db.execute("INSERT INTO api_tokens (token_hash, user_name, created) "
+                        "VALUES (?, ?, ?)", (token_hash, user_name, time.time()))
+
+    def token_user(self, token_hash: str) -> sqlite3.Row | None:
+        """The user an API token (by its hash) belongs to."""
+        if not self.has_table("api_tokens"):
+            return None
+        row: sqlite3.Row | None = self.db.execute(
+            """SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user_name
+               WHERE t.token_hash = ?""", (token_hash,)).fetchone()
+        return row
+
+    def sign_in_failures(self, user_name: str, address: str, since: float) -> int:
+        """Failed sign-ins for a name from an address since a time."""
+        count: int = self.db.execute(
+            "SELECT COUNT(*) FROM sign_in_failures WHERE user_name = ? AND address = ? "
+            "AND at >= ?", (user_name, address, since)).fetchone()[0]
+        return count
+
+    def record_sign_in_failure(self, user_name: str, address: str, forget_before: float) -> None:
+        """Record a failed sign-in; failures older than `forget_before` are dropped."""
+        self.db.execute("DELETE FROM sign_in_failures WHERE at < ?", (forget_before,))
+        self.db.execute("INSERT INTO sign_in_failures (user_name, address, at) "
+                        "VALUES (?, ?, ?)", (user_name, address, time.time()))
+
+    def clear_sign_in_failures(self, user_name: str, address: str) -> None:
+        """Forget a name's failed sign-ins from an address (it signed in)."""
+        self.db.execute("DELETE FROM sign_in_failures WHERE user_name = ? AND address = ?",
+                        (user_name, address))
+
+    def audit(self, user_name: str, action: str, target: str,
+              detail: dict[str, Any] | None = None) -> None:
+        """Record who changed what, now."""
+        self.db.execute(
+            "INSERT INTO audit_log (at, user_name, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            (time.time(), user_name, action, target, json.dumps(detail or {}, default=str)))
+
+    def audit_log(self, limit: int = 200, before: int | None = None) -> list[sqlite3.Row]:
+        """The latest audit records, newest first (those with an id under `before`)."""
+        if not self.has_table("audit_log"):
+            return []
+        return list(self.db.execute(
+            "SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (before if before is not None else 2**62, limit)))
+
+    def withdraw(self, doc_id: str, page_no: int, reason: str, user_name: str) -> None:
+        """Withdraw a page (`page_no` 0: the whole document) from public view."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO withdrawals (doc_id, page_no, reason, user_name, at) "
+            "VALUES (?, ?, ?, ?, ?)", (doc_id, page_no, reason, user_name, time.time()))
+
+    def restore(self, doc_id: str, page_no: int) -> bool:
+        """Put a withdrawn page (0: document) back in public view; False if it was not."""
+        cur = self.db.execute("DELETE FROM withdrawals WHERE doc_id = ? AND page_no = ?",
+                              (doc_id, page_no))
+        return cur.rowcount > 0
+
+    def withdrawals(self, doc_id: str | None = None) -> list[sqlite3.Row]:
+        """Withdrawn pages and documents (page_no 0), of one document or all, in order."""
+        if not self.has_table("withdrawals"):
+            return []
+        if doc_id is None:
+            return list(self.db.execute(
+                "SELECT * FROM withdrawals ORDER BY doc_id, page_no"))
+        return list(self.db.execute(
+            "SELECT * FROM withdrawals WHERE doc_id = ? ORDER BY page_no", (doc_id,)))
+
+    def add_job(self, job_id: str, user_name: str, production: str,
+                request: dict[str, Any]) -> None:
+        """Record an upload waiting to be added."""
+        self.db.execute(
+            "INSERT INTO jobs (id, user_name, production, request, status, created) "
+            "VALUES (?, ?, ?, ?, 'queued', ?)",
+            (job_id, user_name, production, json.dumps(request), time.time()))
+
+    def job(self, job_id: str) -> sqlite3.Row | None:
+        """A job by id."""
+        if not self.has_table("jobs"):
+            return None
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return row
+
+    def update_job(self, job_id: str, **values: Any) -> None:
+        """Set some of a job's columns (status, counts, report, error, pid, finished)."""
+        allowed = ("status", "files_total", "files_done", "pages_total", "pages_done",
+                   "report", "error", "pid", "finished")
+        changes = {k: v for k, v in values.items() if k in allowed}
+        if changes:
+            sets = ", ".join(f"{k} = ?" for k in changes)
+            self.db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", (*changes.values(), job_id))
+
+    def recent_jobs(self, limit: int = 20) -> list[sqlite3.Row]:
+        """The latest jobs, newest first."""
+        if not self.has_table("jobs"):
+            return []
+        return list(self.db.execute("SELECT * FROM jobs ORDER BY created DESC LIMIT ?",
+                                    (limit,)))
 
 
 _PRODUCTION_META = ("agency", "request_number", "released", "interim", "source_url", "notes")

@@ -5,25 +5,28 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
-from archive import __version__, health, releases
-from archive.catalog import Catalog
+from archive import __version__, exports, health, releases
+from archive import alerts as alerts_lib
 from archive.config import Settings, load_settings
+from archive.editing import accounts
 from archive.errors import ArchiveError, ExitCode, NotFoundError
 from archive.ingest.pipeline import add_production
 from archive.ingest.progress import Progress
 from archive.models import counted
 from archive.read import derived
+from archive.search import require_embedded, streams
 from archive.search.query import open_searcher
 from archive.search.query import search as run_search
 from archive.search.writer import reindex as rebuild_index
+from archive.store import Row, Store, open_store, store_exists
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -49,6 +52,12 @@ def release_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _reload(ctx: click.Context, **overrides: Any) -> Settings:
+    """The settings again with a command's own options, keeping the global ones."""
+    given = _settings(ctx)
+    return load_settings(given.home, database_url=given.database_url, **overrides)
+
+
 broker_option = click.option(
     "--broker-url", metavar="URL", default=None,
     help="Redis URL of the page-worker queue (default: $ARCHIVE_BROKER_URL); see "
@@ -59,16 +68,20 @@ broker_option = click.option(
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Archive folder (data in index/, originals in scans/). "
                    "Default: $ARCHIVE_HOME or the current folder.")
+@click.option("--database-url", metavar="URL", default=None,
+              help="Server mode: the PostgreSQL catalog several machines share, "
+                   "postgresql://USER:PASSWORD@HOST/DATABASE (default: "
+                   "$ARCHIVE_DATABASE_URL; none: the embedded archive under index/).")
 @click.version_option(__version__, prog_name="archive")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None:
     """A searchable archive of FOIA productions.
 
     \b
     archive add ~/Downloads/dhs-release-2017-10/ --production "DHS ICE detainers, Oct 2017"
     archive search '"sally port" AND detainer'
     """
-    ctx.obj = load_settings(home)
+    ctx.obj = load_settings(home, database_url=database_url)
 
 
 @cli.command()
@@ -96,8 +109,7 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
 
     Run it again after an interruption: finished pages are kept, nothing is duplicated.
     """
-    settings = load_settings(_settings(ctx).home, ocr_mode=ocr_mode, jobs=jobs,
-                             broker_url=broker_url)
+    settings = _reload(ctx, ocr_mode=ocr_mode, jobs=jobs, broker_url=broker_url)
     report = add_production(list(paths), settings, production=production, meta=meta,
                             progress=Progress())
     if as_json:
@@ -114,6 +126,9 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
         click.echo(f"{len(report.added)} added, {len(report.unchanged)} already present, "
                    f"{len(report.failed)} failed; {counted(report.pages, 'page')} read, "
                    f"{report.ocr_pages} by OCR")
+        for alert in alerts_lib.listed(settings) if report.added else []:
+            click.echo(f"saved search {alert.name}: {counted(alert.new, 'new page')} "
+                       "(archive alerts list)")
     if report.failed:
         ctx.exit(ExitCode.partial)
 
@@ -176,9 +191,13 @@ def _terminal_excerpt(excerpt: str, bold: bool) -> str:
 @click.option("--tolerant", is_flag=True,
               help="In phrases, let words of 5+ letters be one letter off on OCR'd pages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@click.option("--all", "every", is_flag=True, help="Every matching page (up to "
+              "ARCHIVE_EXPORT_MAX_ROWS), one row each, in --format.")
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv",
+              show_default=True, help="With --all: CSV (safe for spreadsheets) or JSON lines.")
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool,
-           collapse: bool, tolerant: bool) -> None:
+           collapse: bool, tolerant: bool, every: bool, fmt: str) -> None:
     """Find the pages that match a query (Whoosh syntax).
 
     \b
@@ -186,8 +205,12 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
     archive search '"sally port" AND detainer' --json
     archive search 'detain* OR "rikers island"' --limit 5
     archive search '"sally port"' --tolerant    # also "saliy port" on OCR'd pages
+    archive search '"sally port"' --all --format csv > sally-port.csv
     """
     settings = _settings(ctx)
+    if every:
+        _export(settings, query, fmt)
+        return
     with open_searcher(settings) as searcher:
         results = run_search(searcher, query, settings, pagelen=limit, collapse=collapse,
                              tolerant=tolerant)
@@ -205,16 +228,104 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
         click.echo(f"   {hit.url}")
 
 
+def _export(settings: Settings, query: str, fmt: str) -> None:
+    """Every matching page as rows on stdout, written as they are read."""
+    base = settings.base_url.rstrip("/")
+    with open_searcher(settings) as searcher:
+        found = streams.export(searcher, query, settings, streams.Window(),
+                               settings.export_max_rows)
+        hits = found.hits() if found is not None else iter(())
+        rows = exports.rows(hits, lambda hit: base + hit.url, date.today())
+        for line in exports.lines(fmt, rows):
+            click.echo(line, nl=False)
+    if found is not None and found.truncated:
+        click.echo(f"archive: only the first {found.limit:,} of {found.total:,} matching "
+                   "pages were written (ARCHIVE_EXPORT_MAX_ROWS); narrow the search",
+                   err=True)
+
+
+@cli.group()
+def alerts() -> None:
+    """Saved searches: follow a query and see the pages each new release adds."""
+
+
+@alerts.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--email", metavar="ADDRESS[,ADDRESS]", default=None,
+              help="Who `alerts send` mails (default: to= of ARCHIVE_SMTP_URL).")
+@click.pass_context
+def alerts_add(ctx: click.Context, name: str, query: str, email: str | None) -> None:
+    """Save a search; pages added from now on are new for it.
+
+    \b
+    archive alerts add sally-port '"sally port"'
+    archive alerts add detainers 'detainer AND exemption:b6' --email desk@example.org
+
+    Its feed is /alerts/NAME.atom in the reading room, its new pages /alerts/NAME.
+    """
+    alert = alerts_lib.add(_settings(ctx), name, query, email)
+    click.echo(f"saved {alert.name}: {alert.query}")
+
+
+@alerts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the saved searches as JSON.")
+@click.pass_context
+def alerts_list(ctx: click.Context, as_json: bool) -> None:
+    """List saved searches and how many pages each gained since last seen or sent."""
+    found = alerts_lib.listed(_settings(ctx))
+    if as_json:
+        _print_json([alert.to_json() for alert in found])
+        return
+    for alert in found:
+        click.echo(f"{alert.name:20} {counted(alert.new, 'new page'):>12}  {alert.query}")
+    if not found:
+        click.echo("no saved searches; add one with `archive alerts add NAME QUERY`")
+
+
+@alerts.command("remove")
+@click.argument("name")
+@click.pass_context
+def alerts_remove(ctx: click.Context, name: str) -> None:
+    """Forget a saved search."""
+    alerts_lib.remove(_settings(ctx), name)
+    click.echo(f"removed {name}")
+
+
+@alerts.command("seen")
+@click.argument("names", nargs=-1)
+@click.pass_context
+def alerts_seen(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Mark the new pages of saved searches (all, without NAMES) as seen."""
+    for name in alerts_lib.mark_seen(_settings(ctx), list(names)):
+        click.echo(f"seen {name}")
+
+
+@alerts.command("send")
+@click.pass_context
+def alerts_send(ctx: click.Context) -> None:
+    """Mail each saved search's new pages (ARCHIVE_SMTP_URL), then mark them seen.
+
+    \b
+    ARCHIVE_SMTP_URL='smtp://mail.example.org?from=archive@example.org&to=desk@example.org' \\
+      archive alerts send
+    """
+    sent = alerts_lib.send(_settings(ctx))
+    for alert, pages in sent:
+        click.echo(f"sent {alert.name}: {counted(pages, 'new page')}")
+    click.echo(f"{counted(len(sent), 'digest')} sent")
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.pass_context
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Count productions, documents, pages and OCR'd pages."""
     settings = _settings(ctx)
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         counts = {"productions": 0, "documents": 0, "pages": 0, "ocr_pages": 0}
     else:
-        with Catalog(settings.catalog_path, readonly=True) as catalog:
+        with open_store(settings, readonly=True) as catalog:
             counts = catalog.stats()
     if as_json:
         _print_json(counts)
@@ -226,7 +337,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 MIN_ID_PREFIX = 4  # hex digits of a doc_id that `show` accepts in place of all 16
 
 
-def _find_document(catalog: Catalog, given: str) -> sqlite3.Row:
+def _find_document(catalog: Store, given: str) -> Row:
     """The document `given` names: its whole id, or a unique prefix of 4 or more hex digits.
 
     Raises:
@@ -255,7 +366,7 @@ def _find_document(catalog: Catalog, given: str) -> sqlite3.Row:
     return doc
 
 
-def _stored_page(catalog: Catalog, doc: sqlite3.Row, page: int) -> sqlite3.Row:
+def _stored_page(catalog: Store, doc: Row, page: int) -> Row:
     """The catalog row of page `page` of `doc`.
 
     Raises:
@@ -288,9 +399,9 @@ def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
     archive show 3f2a9c 7
     """
     settings = _settings(ctx)
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         raise NotFoundError("the archive is empty; add a production first")
-    with Catalog(settings.catalog_path, readonly=True) as catalog:
+    with open_store(settings, readonly=True) as catalog:
         doc = _find_document(catalog, doc_id)
         doc_id = doc["doc_id"]
         row = _stored_page(catalog, doc, page)
@@ -328,6 +439,7 @@ def reindex(ctx: click.Context) -> None:
     first, from the originals, in worker processes.
     """
     settings = _settings(ctx)
+    require_embedded(settings)
     made, failures = derived.remake_missing(settings)
     for failure in failures:
         click.echo(f"{failure.file}: {failure.error}", err=True)
@@ -395,17 +507,52 @@ def workers(ctx: click.Context, broker_url: str | None, as_json: bool) -> None:
 
 
 def _broker_settings(ctx: click.Context, broker_url: str | None) -> Settings:
-    settings = load_settings(_settings(ctx).home, broker_url=broker_url)
+    settings = _reload(ctx, broker_url=broker_url)
     if not settings.broker_url:
         raise click.UsageError("no queue: set ARCHIVE_BROKER_URL or give --broker-url "
                                "redis://HOST:6379/0")
     return settings
 
 
+@cli.group()
+def users() -> None:
+    """Editors and admins of the reading room's signed-in side."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(accounts.ROLES), default="editor", show_default=True,
+              help="editor: upload, edit, withdraw; admin: also read the audit log.")
+@click.pass_context
+def users_add(ctx: click.Context, name: str, role: str) -> None:
+    """Add a user and print a password for them, shown this once.
+
+    \b
+    archive users add alice
+    archive users add bob --role admin
+    """
+    password = accounts.add_user(_settings(ctx), name, role)
+    click.echo(f"added {role} {name}; password (shown once): {password}")
+
+
+@users.command("token")
+@click.argument("name")
+@click.pass_context
+def users_token(ctx: click.Context, name: str) -> None:
+    """Print a new API token for a user, shown this once (only its hash is kept).
+
+    \b
+    archive users token alice
+    curl -H "Authorization: Bearer TOKEN" -F production=... -F files=@a.pdf \\
+         http://127.0.0.1:8080/api/productions
+    """
+    click.echo(accounts.issue_token(_settings(ctx), name))
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback shows the archive to your "
-                   "network: the reading room has no login.")
+                   "network: reading needs no login (editors sign in to change things).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
               help="Port to listen on.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
@@ -418,12 +565,14 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     archive serve                  # then open http://127.0.0.1:8080
     archive serve --port 9000
 
-    Read-only: nothing in the archive is changed. For development: flask --app web run
+    The public side is read-only; editors (`archive users add`) sign in at /login to upload,
+    edit and withdraw. For development: flask --app web run
     """
     from web.server import is_loopback
     from web.server import serve as run_server
 
     settings = _settings(ctx)
+    require_embedded(settings)
     if not is_loopback(host):
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can "
                    "read the archive", err=True)

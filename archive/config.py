@@ -86,6 +86,11 @@ class Settings:
     queue_ahead: int = _setting(
         64, "pages `archive add` keeps waiting on the queue beyond what it reads locally"
     )
+    database_url: str = _setting(
+        "", "server mode: PostgreSQL URL of the catalog several machines share "
+        "(postgresql://user:password@db.example/archive); empty: the embedded catalog, "
+        "index/catalog.sqlite (see README, Many machines)"
+    )
     scans: str = _setting(
         "", "on a page worker: where this machine mounts the archive's scans/ folder; "
         "empty: at the same path as on the archive's machine"
@@ -94,6 +99,19 @@ class Settings:
         "", "host names the reading room answers to, comma-separated (.example.org: and "
         "its subdomains; *: any); empty: localhost and ARCHIVE_BASE_URL's host, or any "
         "when `archive serve --host` is not loopback; other names get a 400"
+    )
+    export_max_rows: int = _setting(
+        100_000, "rows an export of every hit gives at most (`/search.csv`, "
+        "`/api/search?format=jsonl`, `archive search --all`); the rest are left out"
+    )
+    export_max_pdf_pages: int = _setting(
+        200, "page images `/search.pdf` binds into one PDF at most"
+    )
+    feed_entries: int = _setting(50, "pages an Atom feed lists, newest first")
+    smtp_url: str = _setting(
+        "", "where `archive alerts send` mails digests: smtp://[user:password@]host[:port]"
+        "?from=archive@example.org&to=desk@example.org (smtps:// for TLS, &starttls=1); "
+        "a saved search's own --email replaces `to`"
     )
 
     @property

@@ -129,3 +129,67 @@ class BrokerUnavailableError(ArchiveError):
 
 class WorkerRefusedError(ArchiveError):
     """A page worker whose tesseract, languages or archive version differ from the archive's."""
+
+
+class StoreError(ArchiveError):
+    """The catalog's database cannot be used: the PostgreSQL server of ARCHIVE_DATABASE_URL is
+    unreachable or refuses the login, or its schema is newer than this program."""
+
+    exit_code = ExitCode.usage
+
+
+class StoreUnavailableError(StoreError):
+    """The database server cannot be reached, or went away mid-command."""
+
+
+class StoreLoginError(StoreError):
+    """The database server refused the user, the password or the database name."""
+
+
+class StoreVersionError(StoreError):
+    """The database holds a catalog schema newer than this program knows."""
+
+
+class ServerModeError(StoreError):
+    """A command that server mode (ARCHIVE_DATABASE_URL) cannot run yet."""
+
+
+class AlertError(ArchiveError):
+    """A saved search (`archive alerts`) named wrongly, or named twice."""
+
+    exit_code = ExitCode.usage
+
+
+class MailError(ArchiveError):
+    """A digest that could not be mailed (ARCHIVE_SMTP_URL unset, wrong, or refused)."""
+
+
+class UserError(ArchiveError):
+    """A user name, role or password that cannot be used (`archive users`)."""
+
+    exit_code = ExitCode.usage
+
+
+class SignInError(ArchiveError):
+    """No valid session or API token for a write (the reading room answers 401)."""
+
+    exit_code = ExitCode.usage
+
+
+class TooManySignInsError(SignInError):
+    """Too many failed sign-ins for one name from one address (the reading room answers 429)."""
+
+
+class ForbiddenError(ArchiveError):
+    """A signed-in user whose role does not allow the change (the reading room answers 403)."""
+
+    exit_code = ExitCode.usage
+
+
+class WithdrawnError(NotFoundError):
+    """A document or page withdrawn from public view (the reading room answers 410)."""
+
+    def __init__(self, message: str, *, withdrawn_on: str, reason: str) -> None:
+        super().__init__(message)
+        self.withdrawn_on = withdrawn_on
+        self.reason = reason

@@ -195,7 +195,9 @@ class SearchResults:
 
     def to_json(self) -> dict[str, Any]:
         """The `search --json` contract, plus `facets`: matching pages by production slug,
-        by exemption label (`"(b)(7)(E)"`) and by redacted (`"yes"`/`"no"`); with collapse,
+        by exemption label (`"(b)(7)(E)"`), by redacted (`"yes"`/`"no"`), by releasing
+        agency's name, by year of the record's date (`"2017"`) and by kind
+        (`archive.foia.kinds`: `"scan"`, `"printed-email"`, ...); with collapse,
         `folded`: the copies left out (`total` and `facets` count the pages shown)."""
         from archive.foia.exemptions import label  # models stay free of imports otherwise
 

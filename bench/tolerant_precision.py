@@ -81,7 +81,7 @@ def _scanned(pdf: Path, out: Path, limit: int, dpi: int, quality: int) -> list[s
 
 
 def _forms(text: str) -> list[str]:
-    return [analyse_word(m.group()) for m in words_of(text)]
+    return [analyse_word(word) for word, _, _ in words_of(text)]
 
 
 def _holds(forms: list[str], phrase: list[str]) -> bool:
@@ -90,7 +90,7 @@ def _holds(forms: list[str], phrase: list[str]) -> bool:
 
 
 def _phrases(text: str, count: int, rng: random.Random) -> list[str]:
-    words = [m.group() for m in words_of(text)]
+    words = [word for word, _, _ in words_of(text)]
     starts = [i for i in range(len(words) - 2)
               if all(w.isalpha() for w in words[i:i + 3])
               and any(len(w) >= 5 for w in words[i:i + 3])]

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HOSTILE_LINES, HOSTILE_NAME, REPO, has_tesseract, write_text_pdf
+from conftest import (
+    CHROMIUM,
+    HOSTILE_LINES,
+    HOSTILE_NAME,
+    REPO,
+    has_tesseract,
+    reading_room,
+    write_text_pdf,
+)
 
 from archive.catalog import Catalog
 from archive.config import load_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.ocr]  # the demo scan is OCR'd for real
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = REPO / "tests" / "artifacts"
 SCAN = REPO / "scans" / "reconstructed-ice-email"
 
@@ -60,26 +64,8 @@ def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def base_url(browser_home: Path) -> Iterator[str]:
     """The reading room served by waitress on a free loopback port."""
-    import waitress
-
-    from web import create_app
-
-    server: Any = waitress.create_server(create_app({"ARCHIVE_HOME": str(browser_home)}),
-                                         host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    server.task_dispatcher.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with reading_room(browser_home) as url:
+        yield url
 
 
 @pytest.fixture

@@ -294,12 +294,14 @@ def test_viewer_shows_what_was_withheld_and_outlines_the_boxes(home, client, ids
 
 def test_viewer_lists_the_same_record_in_other_releases(client, ids) -> None:  # type: ignore[no-untyped-def]
     page = html(client.get(f"/doc/{ids['first']}/page/2"))
-    (link,) = page.select("section.also-released li a")
+    (link, compare) = page.select("section.also-released li a")
     assert (link["href"], link.get_text()) == (f"/doc/{ids['second']}/page/2", "ICE release 2")
+    assert compare["href"] == f"/doc/{ids['first']}/page/2/compare/{ids['second']}/2"
     assert "released 2021-06-01" in link.find_parent("li").get_text()
     other = html(client.get(link["href"]))
     back = [a["href"] for a in other.select("section.also-released li a")]
-    assert back == [f"/doc/{ids['first']}/page/2"]
+    assert back == [f"/doc/{ids['first']}/page/2",
+                    f"/doc/{ids['second']}/page/2/compare/{ids['first']}/2"]
     assert len(other.select("svg#redaction-boxes rect.redaction")) == 2
 
 

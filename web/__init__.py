@@ -1,4 +1,5 @@
-"""The reading room: a read-only Flask app over the archive; `archive serve` runs it."""
+"""The reading room: a public, read-only Flask app over the archive (`archive serve`), with
+a signed-in editors' side (web/auth.py, web/editors.py, web/editapi.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Raises:
         SettingError: ARCHIVE_BASE_URL is not an http(s) address.
     """
-    from web import api, db, documents, errors, headers, links, search
+    from web import (
+        api,
+        auth,
+        compare,
+        db,
+        documents,
+        editapi,
+        editors,
+        errors,
+        exports,
+        feeds,
+        headers,
+        links,
+        search,
+    )
 
     app = Flask(__name__)
     config = dict(test_config or {})
@@ -53,4 +68,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(search.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(compare.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(exports.bp)
+    auth.init_app(app)  # the editors' side: sign-in, CSRF, sessions
+    app.register_blueprint(editors.bp)
+    app.register_blueprint(editapi.bp)
     return app

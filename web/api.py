@@ -8,9 +8,11 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from archive import records as foia_records
+from archive.foia import line_numbers
 from archive.search.matches import match_boxes
 from archive.search.query import parse, query_terms
 from web.db import get_catalog, get_searcher, get_settings
+from web.exports import rows_response
 from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
@@ -23,7 +25,10 @@ bp = Blueprint("api", __name__)
 def search() -> Response:
     """One page of hits as JSON; "next" is the URL of the next page (same filters), or null
     on the last page that can be served: there "truncated" (true) and "notice" say when hits
-    remain past it."""
+    remain past it. With `format=jsonl`: every hit (up to ARCHIVE_EXPORT_MAX_ROWS) as
+    export rows, one JSON object a line, streamed."""
+    if request.args.get("format") == "jsonl":
+        return rows_response("jsonl")
     query = Query.from_request()
     results = execute(query)
     data: dict[str, Any] = results.to_json()
@@ -66,7 +71,7 @@ def page(doc_id: str, page_no: int) -> Response:
         parse(q, settings)  # a malformed query is a 400, not an empty list
         data["matches"] = match_boxes(record.words, query_terms(
             q, settings, get_searcher(), tolerant=tolerant_arg() is not None,
-            text_layer=record.text_source == "text"))
+            text_layer=record.text_source == "text"), line_numbers.word_indexes(record.annotations))
     return jsonify(data)
 
 

@@ -22,6 +22,7 @@ from archive import records as foia_records
 from archive import storage
 from archive.citation import citation_line
 from archive.errors import IndexLostError, NotFoundError, QueryError
+from archive.foia import line_numbers
 from archive.search import rewrites
 from archive.search.matches import highlight_text, match_boxes
 from archive.search.query import matching_pages, query_terms
@@ -29,7 +30,14 @@ from web import foia, pageimages
 from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
 from web.present import trusted_marks
-from web.records import PageRecord, load_document, load_page, valid_doc_id
+from web.records import (
+    PageRecord,
+    hidden_from_public,
+    load_document,
+    load_page,
+    valid_doc_id,
+    withdrawal,
+)
 from web.search import tolerant_arg
 
 bp = Blueprint("documents", __name__)
@@ -77,8 +85,16 @@ def document(doc_id: str) -> str:
         thumb_width=current_app.config["THUMB_WIDTH"],
         email=foia.email_rows(meta.get("email")), record_date=meta.get("record_date"),
         parent=foia.parent(catalog, doc) if catalog is not None else None,
-        attachments=foia.attachments(catalog, doc) if catalog is not None else [],
+        attachments=_public_attachments(foia.attachments(catalog, doc))
+        if catalog is not None else [],
         fields=foia.load_file_fields(meta), bates_range=foia.bates_range(meta))
+
+
+def _public_attachments(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Attachments, those withdrawn from public view unlinked (for the public)."""
+    docs, _ = hidden_from_public()
+    return [{**a, "readable": False, "note": "withdrawn from public view"}
+            if a.get("doc_id") in docs else a for a in found]
 
 
 @bp.get("/doc/<doc_id>/page/<int:page_no>")
@@ -99,17 +115,26 @@ def page(doc_id: str, page_no: int) -> str:
             record.productions[0]["slug"] if len(record.productions) == 1 else None),
         redactions=foia.redactions(found.get("redactions")),
         email=foia.email_rows(found.get("email")), record_date=found.get("record_date"),
-        duplicates=foia.duplicates(catalog, found.get("duplicates") or [])
+        duplicates=_public_duplicates(foia.duplicates(catalog, found.get("duplicates") or []))
         if catalog is not None else [],
         parent=foia.parent(catalog, record.doc) if catalog is not None else None,
         bates_typed=stamped(request.args.get("bates", "", type=str), record),
-        boxes=match_boxes(record.words, sequences) if sequences else [],
-        text_html=trusted_marks(highlight_text(record.text, sequences)),
+        boxes=match_boxes(record.words, sequences, line_numbers.word_indexes(
+            record.annotations)) if sequences else [],
+        text_html=trusted_marks(highlight_text(record.text, sequences,
+                                               line_numbers.spans(record.annotations))),
         hit_pages=hit_pages,
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),
         img_width=width, img_height=height, citation=cite(record),
         permalink=absolute_url("documents.page", doc_id=doc_id, page_no=page_no))
+
+
+def _public_duplicates(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Other copies of a page, without those withdrawn from public view (for the public)."""
+    docs, pages = hidden_from_public()
+    return [d for d in found if d.get("doc_id") not in docs
+            and (d.get("doc_id"), d.get("page")) not in pages]
 
 
 @bp.app_template_global()
@@ -138,6 +163,12 @@ def cite(record: PageRecord) -> str:
 def _page_image(doc_id: str, page_no: int, width: int) -> Response:
     if not valid_doc_id(doc_id):
         raise NotFoundError("There is no document with that id in the archive.")
+    if withdrawal(doc_id, page_no) is not None:  # before the cache and the 304: at once
+        return _private(_page_image_served(doc_id, page_no, width))  # an editor's view
+    return _page_image_served(doc_id, page_no, width)
+
+
+def _page_image_served(doc_id: str, page_no: int, width: int) -> Response:
     settings = get_settings()
     tag = pageimages.etag(doc_id, page_no, width)
     if request.if_none_match.contains(tag):  # the image never changes: no need to open it
@@ -155,6 +186,12 @@ def _page_image(doc_id: str, page_no: int, width: int) -> Response:
                                         conditional=True, max_age=YEAR))
     return _immutable(send_from_directory(cached.parent, cached.name, mimetype="image/png",
                                           etag=tag, conditional=True, max_age=YEAR))
+
+
+def _private(response: Response) -> Response:
+    """A withdrawn page or file shown to an editor: never kept by a shared cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _immutable(response: Response) -> Response:
@@ -178,13 +215,14 @@ def page_thumb(doc_id: str, page_no: int) -> Response:
 def original(doc_id: str) -> Response:
     """The original file as released, byte for byte."""
     doc = load_document(doc_id)
+    hidden = withdrawal(doc_id, any_page=True)  # the original holds a withdrawn page too
     path = pageimages.original_path(get_settings(), doc)
     if doc["kind"] == "loadfile":  # page images a load file binds: served as one PDF
         path = storage.readable_path(get_settings(), doc)[0]
     mimetype, inline = _original_type(doc, path)
     response = send_file(path, mimetype=mimetype, as_attachment=not inline,
                          download_name=path.name, conditional=True, max_age=YEAR)
-    return _immutable(response)
+    return _private(response) if hidden else _immutable(response)
 
 
 @bp.get("/doc/<doc_id>/native")
@@ -192,6 +230,7 @@ def native(doc_id: str) -> Response:
     """The native file a load file gives beside a document's page images (a spreadsheet,
     an email), as released, for download."""
     doc = load_document(doc_id)
+    hidden = withdrawal(doc_id, any_page=True)
     settings = get_settings()
     named = doc["meta"].get("native")
     path = (settings.home / str(named)).resolve() if isinstance(named, str) and named else None
@@ -200,7 +239,7 @@ def native(doc_id: str) -> Response:
         raise NotFoundError("This document has no native file in the archive.")
     response = send_file(path, mimetype="application/octet-stream", as_attachment=True,
                          download_name=path.name, conditional=True, max_age=YEAR)
-    return _immutable(response)
+    return _private(response) if hidden else _immutable(response)
 
 
 def _original_type(doc: dict[str, Any], path: Path) -> tuple[str, bool]:

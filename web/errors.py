@@ -10,10 +10,24 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from archive.errors import ArchiveError, NotFoundError, QueryError, SearchTimeoutError
+from archive.errors import (
+    ArchiveError,
+    ArchiveLockedError,
+    ForbiddenError,
+    InvalidMetadataError,
+    NotFoundError,
+    QueryError,
+    SearchTimeoutError,
+    SignInError,
+    TooManySignInsError,
+    UserError,
+    WithdrawnError,
+)
 
 _TITLES = {400: "The query could not be used", 404: "Not found", 405: "Method not allowed",
-           500: "Something went wrong", 503: "The archive needs attention"}
+           500: "Something went wrong", 503: "The archive needs attention",
+           401: "Sign in to change the archive", 403: "Not allowed", 409: "Busy",
+           410: "Withdrawn", 413: "Upload too large", 429: "Too many tries"}
 
 
 def _wants_json() -> bool:
@@ -48,6 +62,33 @@ def _not_found(exc: NotFoundError) -> Response:
     return error_response(404, exc.message)
 
 
+def _withdrawn(exc: WithdrawnError) -> Response:
+    """Withdrawn material: 410, the date and the reason (never the material)."""
+    if _wants_json():
+        response = jsonify(error="Withdrawn", status=410, message=exc.message,
+                           withdrawn_on=exc.withdrawn_on, reason=exc.reason)
+    else:
+        response = Response(render_template("withdrawn.html", status=410, exc=exc))
+    response.status_code = 410
+    return response
+
+
+def _sign_in_needed(exc: SignInError) -> Response:
+    status = 429 if isinstance(exc, TooManySignInsError) else 401
+    response = error_response(status, exc.message)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="archive"'
+    return response
+
+
+def _edit_refused(exc: ArchiveError) -> Response:
+    """A change that cannot be made as asked: 403 (role), 409 (an add is running), 400."""
+    status = 403 if isinstance(exc, ForbiddenError) else (
+        409 if isinstance(exc, ArchiveLockedError) else 400)
+    return error_response(status, exc.message, title="The change was not made"
+                          if status == 400 else None)
+
+
 def _archive_error(exc: ArchiveError) -> Response:
     return error_response(503, exc.message)
 
@@ -80,6 +121,10 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(SearchTimeoutError, _timed_out)
     app.register_error_handler(NotFoundError, _not_found)
+    app.register_error_handler(WithdrawnError, _withdrawn)
+    app.register_error_handler(SignInError, _sign_in_needed)
+    for refused in (ForbiddenError, ArchiveLockedError, InvalidMetadataError, UserError):
+        app.register_error_handler(refused, _edit_refused)
     app.register_error_handler(ArchiveError, _archive_error)
     app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(HTTPException, _http_error)

@@ -1,4 +1,5 @@
-"""Facets beside the results (production, exemption, redacted) and a production's counts.
+"""Facets beside the results (production, exemption, redacted, agency, record year, kind)
+and a production's counts.
 
 Each facet value carries the URL of the narrowed search, built from the current search's
 arguments, so a click keeps the query, the other filters and `collapse`.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from flask import url_for
 
 from archive.foia import exemptions
+from archive.foia.kinds import KINDS
 from archive.models import SearchResults
 from archive.search.query import search as run_search
 from web.db import get_searcher, get_settings
@@ -80,7 +82,33 @@ def facets(query: Query, found: SearchResults,
         "Redacted or not", _url(query, redacted=None) if query.redacted else None)
     if redacted_counts.get("yes") or query.redacted:
         out.append(redacted)
+    out.extend(_record_facets(query, counts))
     return [f for f in out if f.values or f.clear_url]
+
+
+def _record_facets(query: Query, counts: dict[str, dict[Any, int]]) -> list[Facet]:
+    """Agency (most pages first), record year (in order) and kind (in KINDS' order)."""
+    agencies = sorted(((str(name), count) for name, count in counts.get("agency", {}).items()
+                       if name and count), key=lambda item: (-item[1], item[0].lower()))
+    years = sorted((str(year), count) for year, count in counts.get("year", {}).items()
+                   if year and count)
+    kind_counts = counts.get("kind", {})
+    kinds = [(key, kind_counts[key]) for key in KINDS if kind_counts.get(key)]
+    return [
+        _facet(query, "agency", "Agencies", "Any agency", agencies, query.agency),
+        _facet(query, "year", "Record year", "Any year", years, query.year),
+        _facet(query, "kind", "Kind", "Any kind", kinds, query.kind, KINDS),
+    ]
+
+
+def _facet(query: Query, name: str, title: str, clear_label: str,
+           values: list[tuple[str, int]], chosen: str | None,
+           labels: dict[str, str] | None = None) -> Facet:
+    """A facet whose values narrow the search by the URL argument `name`."""
+    return Facet(name, title, [
+        FacetValue((labels or {}).get(key, key), count, _url(query, **{name: key}),
+                   key == chosen, key) for key, count in values],
+        clear_label, _url(query, **{name: None}) if chosen else None)
 
 
 @dataclass(slots=True)

@@ -5,14 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from archive import __version__
+from archive.foia.kinds import KINDS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_KIND_HELP = ("email (a native message), printed-email (an email's header printed on the "
+              "page), scan (text by OCR), born-digital (the file's own text), load-file (a "
+              "page image a litigation load file lists)")
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str,
            required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": where, "required": required, "schema": schema,
             "description": description}
+
+
+def _page_params(doc_id: str, page: str, which: str) -> list[dict[str, Any]]:
+    """The path parameters naming a page: its document id and 1-based page number."""
+    return [_param(doc_id, "path", {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+                   f"document id of {which}", required=True),
+            _param(page, "path", {"type": "integer", "minimum": 1},
+                   f"1-based page number of {which}", required=True)]
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -116,6 +128,44 @@ _PAGE = {
     },
 }
 
+_SIDE = {
+    "type": "object",
+    "required": ["doc_id", "page", "pages", "title", "production", "released", "width",
+                 "height", "unit", "redactions", "url", "image"],
+    "properties": {
+        "doc_id": {"type": "string"},
+        "page": {"type": "integer", "minimum": 1},
+        "pages": {"type": "integer", "minimum": 1},
+        "title": {"type": "string"},
+        "production": {"type": ["string", "null"], "description": "its earliest release's name"},
+        "released": {"type": ["string", "null"], "description": "YYYY-MM-DD"},
+        "width": {"type": "number"},
+        "height": {"type": "number"},
+        "unit": {"type": "string", "const": "pt"},
+        "redactions": _PAGE_REDACTIONS,
+        "url": {"type": "string"},
+        "image": {"type": "string"},
+    },
+}
+_COMPARE = {
+    "type": "object",
+    "required": ["only_here", "only_there", "exemptions_here", "exemptions_there", "copies",
+                 "here", "there"],
+    "properties": {
+        "only_here": {"type": "array", "items": _WORD, "description": "the words of this page "
+                      "the other does not show (withheld there, or read differently), with "
+                      "their boxes on this page"},
+        "only_there": {"type": "array", "items": _WORD,
+                       "description": "the words of the other page this one does not show"},
+        "exemptions_here": _FOIA["exemptions"],
+        "exemptions_there": _FOIA["exemptions"],
+        "copies": {"type": "boolean", "description": "whether the pages are recorded as "
+                   "near-duplicates (the same record)"},
+        "here": _SIDE,
+        "there": _SIDE,
+    },
+}
+
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 _RESULTS = {
     "type": "object",
@@ -125,11 +175,18 @@ _RESULTS = {
         "total": {"type": "integer", "minimum": 0},
         "hits": {"type": "array", "items": _HIT},
         "facets": {"type": "object", "description": "the matching pages counted by "
-                   "production (slug), exemption (label) and redacted (yes/no)",
-                   "required": ["production", "exemption", "redacted"],
+                   "production (slug), exemption (label), redacted (yes/no), agency (the "
+                   "releasing agency's name), year (of the record's own date) and kind",
+                   "required": ["production", "exemption", "redacted", "agency", "year",
+                                "kind"],
                    "properties": {"production": _COUNTS, "exemption": _COUNTS,
                                   "redacted": {**_COUNTS, "propertyNames": {
-                                      "enum": ["yes", "no"]}}}},
+                                      "enum": ["yes", "no"]}},
+                                  "agency": _COUNTS,
+                                  "year": {**_COUNTS, "propertyNames": {
+                                      "pattern": "^[0-9]{4}$"}},
+                                  "kind": {**_COUNTS, "propertyNames": {"enum": list(KINDS)},
+                                           "description": _KIND_HELP}}},
         "next": {"type": ["string", "null"],
                  "description": "URL of the next page, same filters; null on the last page "
                  "that is served"},
@@ -139,6 +196,30 @@ _RESULTS = {
         "folded": {"type": "integer", "minimum": 0, "description": "with collapse=1: copies "
                    "left out; total and facets count the pages shown"},
         "tolerant": {"type": "boolean", "description": "present (true) with tolerant=1"},
+    },
+}
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+EXPORT_ROW = {
+    "type": "object",
+    "description": "one matching page (a line of format=jsonl; a row of /search.csv)",
+    "required": ["doc_id", "page", "title", "production", "agency", "released", "record_date",
+                 "bates", "exemptions", "redacted", "text_source", "score", "url", "citation",
+                 "excerpt"],
+    "properties": {
+        "doc_id": {"type": "string"}, "page": {"type": "integer", "minimum": 1},
+        "title": {"type": "string"},
+        "production": {"type": "string", "description": "production names, '; '-separated"},
+        "agency": {**_TEXT_OR_NULL, "description": "of the earliest release"},
+        "released": {**_TEXT_OR_NULL, "description": "YYYY-MM-DD, the earliest release"},
+        "record_date": {**_TEXT_OR_NULL, "description": "YYYY-MM-DD"},
+        "bates": _TEXT_OR_NULL,
+        "exemptions": {"type": "array", "items": {"type": "string"}},
+        "redacted": {"type": "string", "enum": ["yes", "no"]},
+        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "score": {"type": "number"},
+        "url": {"type": "string", "description": "the page's permalink (absolute)"},
+        "citation": {"type": "string", "description": "the page's citation line"},
+        "excerpt": {"type": "string", "description": "plain text, no markup"},
     },
 }
 _OTHER_ERROR = _json(_ERROR, "another error, in the same shape: 500 unexpected (logged), "
@@ -158,7 +239,8 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "FOIA archive reading room API", "version": __version__,
-                 "description": "Read-only search over released records, page by page."},
+                 "description": "Search over released records, page by page, for anyone; "
+                                "uploads, edits and withdrawals for editors with a token."},
         "servers": [{"url": server}],
         "paths": {
             "/api/search": {"get": {
@@ -173,14 +255,29 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                            "only pages labelled with this exemption: b6, b7c, (b)(7)(C)"),
                     _param("redacted", "query", {"type": "string", "enum": ["yes", "no"]},
                            "only pages with (yes) or without (no) redaction boxes"),
+                    _param("agency", "query", {"type": "string"},
+                           "only pages released by this agency (its name, as the agency "
+                           "facet gives it)"),
+                    _param("year", "query", {"type": "string", "pattern": "^[0-9]{4}$"},
+                           "only pages whose record is dated in this year"),
+                    _param("kind", "query", {"type": "string", "enum": list(KINDS)},
+                           "only pages of this kind: " + _KIND_HELP),
                     _param("collapse", "query", {"type": "integer", "enum": [0, 1],
                                                  "default": 0},
                            "1: near-duplicate pages (the same record in several releases) "
                            "once, as their earliest release"),
                     tolerant,
+                    _param("format", "query", {"type": "string", "enum": ["json", "jsonl"],
+                                               "default": "json"},
+                           "jsonl: every matching page (up to ARCHIVE_EXPORT_MAX_ROWS, "
+                           "header X-Archive-Total: how many match), one ExportRow a line, "
+                           "streamed; page and collapse do not apply"),
                 ],
                 "responses": {
-                    "200": _json(_RESULTS, "hits"),
+                    "200": {"description": "hits; with format=jsonl, export rows",
+                            "content": {"application/json": {"schema": _RESULTS},
+                                        "application/x-ndjson": {"schema": {
+                                            "$ref": "#/components/schemas/ExportRow"}}}},
                     "400": _json(_ERROR, "the query cannot be parsed or is over a limit"),
                     "503": _json(_ERROR, "the search ran past its time limit "
                                  "(ARCHIVE_SEARCH_DEADLINE), or the index needs `archive "
@@ -188,28 +285,164 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                     "default": _OTHER_ERROR,
                 },
             }},
-            "/api/doc/{doc_id}/page/{page}": {"get": {
-                "summary": "One page: text, word boxes, and with q the matched words' boxes",
-                "parameters": [
-                    _param("doc_id", "path", {"type": "string", "pattern": "^[0-9a-f]{16}$"},
-                           "document id", required=True),
-                    _param("page", "path", {"type": "integer", "minimum": 1},
-                           "1-based page number", required=True),
-                    q,
-                    {**tolerant, "description": "1: box the words a tolerant search "
-                     "(see /api/search) matched"},
-                ],
+            "/api/doc/{doc_id}/page/{page}/compare/{other_doc_id}/{other_page}": {"get": {
+                "summary": "Two releases of a page compared: the words only each shows",
+                "parameters": [*_page_params("doc_id", "page", "this page"),
+                               *_page_params("other_doc_id", "other_page",
+                                             "the other release's page")],
                 "responses": {
-                    "200": _json(_PAGE, "the page"),
-                    "400": _json(_ERROR, "the query cannot be parsed"),
+                    "200": _json(_COMPARE, "the comparison"),
                     "404": _json(_ERROR, "no such document or page"),
                     "default": _OTHER_ERROR,
                 },
             }},
+            "/api/doc/{doc_id}/page/{page}": {"get": {
+                "summary": "One page: text, word boxes, and with q the matched words' boxes",
+                "parameters": [*_page_params("doc_id", "page", "the page"), q,
+                               {**tolerant, "description": "1: box the words a tolerant "
+                                "search (see /api/search) matched"}],
+                "responses": {
+                    "200": _json(_PAGE, "the page"),
+                    "400": _json(_ERROR, "the query cannot be parsed"),
+                    "404": _json(_ERROR, "no such document or page"),
+                    "410": _json(_WITHDRAWN, "withdrawn from public view"),
+                    "default": _OTHER_ERROR,
+                },
+            }},
+            **_editor_paths(),
         },
-        "components": {"schemas": {"Error": {
-            "type": "object", "required": ["error", "status", "message"],
-            "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
-                           "message": {"type": "string",
-                                       "description": "what went wrong, in plain words"}}}}},
+        "components": {
+            "schemas": {"Error": {
+                "type": "object", "required": ["error", "status", "message"],
+                "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
+                               "message": {"type": "string",
+                                           "description": "what went wrong, in plain words"}}},
+                        "Job": _JOB, "ExportRow": EXPORT_ROW},
+            "securitySchemes": {"token": {
+                "type": "http", "scheme": "bearer",
+                "description": "an editor's API token (`archive users token NAME`); a "
+                               "signed-in browser session with its CSRF token works too"}},
+        },
+    }
+
+
+# --- the editors' side: every route needs a token (401 without, 403 for a lower role) ----
+
+_WITHDRAWN = {"type": "object", "required": ["error", "status", "message", "withdrawn_on",
+                                             "reason"],
+              "properties": {"error": {"type": "string"}, "status": {"const": 410},
+                             "message": {"type": "string"},
+                             "withdrawn_on": {"type": "string", "description": "YYYY-MM-DD"},
+                             "reason": {"type": "string"}}}
+_REPORT = {"type": "object", "description": "the report `archive add --json` prints",
+           "required": ["added", "unchanged", "failed", "warnings", "pages", "ocr_pages",
+                        "failed_pages"],
+           "properties": {
+               "added": {"type": "array", "items": {"type": "string"}},
+               "unchanged": {"type": "array", "items": {"type": "string"}},
+               "failed": {"type": "array", "items": {
+                   "type": "object", "required": ["file", "error"],
+                   "properties": {"file": {"type": "string"}, "error": {"type": "string"}}}},
+               "warnings": {"type": "array", "items": {"type": "string"}},
+               "pages": {"type": "integer"}, "ocr_pages": {"type": "integer"},
+               "failed_pages": {"type": "integer"}}}
+_JOB = {"type": "object",
+        "required": ["id", "status", "production", "user", "files_total", "files_done",
+                     "pages_total", "pages_done", "report", "error", "created", "finished"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "production": {"type": "string"}, "user": {"type": "string"},
+            "files_total": {"type": "integer"}, "files_done": {"type": "integer"},
+            "pages_total": {"type": "integer", "description": "grows as files are opened"},
+            "pages_done": {"type": "integer"},
+            "report": {"oneOf": [_REPORT, {"type": "null"}],
+                       "description": "once done: as `archive add --json`"},
+            "error": {"type": ["string", "null"]},
+            "created": {"type": "string"}, "finished": {"type": ["string", "null"]}}}
+_META_PROPERTIES = {k: {"type": "string"} for k in _META_FIELDS if k != "name"}
+_WITHDRAWAL = {"type": "object", "required": ["doc_id", "page", "reason", "by", "withdrawn_on"],
+               "properties": {"doc_id": {"type": "string"},
+                              "page": {"type": ["integer", "null"],
+                                       "description": "null: the whole document"},
+                              "reason": {"type": "string"}, "by": {"type": "string"},
+                              "withdrawn_on": {"type": "string"}}}
+_DENIED = {"401": _json(_ERROR, "no valid token or session: nothing was changed"),
+           "403": _json(_ERROR, "the user's role does not allow it")}
+_DOC_ID = _param("doc_id", "path", {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+                 "document id", required=True)
+_PAGE_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "properties": {
+        "page": {"type": ["integer", "null"], "minimum": 1,
+                 "description": "a page; absent or null: the whole document"},
+        "reason": {"type": "string", "description": "why (required to withdraw)"}}}}}}
+
+
+def _editor_paths() -> dict[str, Any]:
+    secured: dict[str, Any] = {"security": [{"token": []}]}
+    return {
+        "/api/productions": {"post": {
+            **secured,
+            "summary": "Upload a production; it is added in the background (as `archive add`)",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["production", "files"],
+                "properties": {
+                    "production": {"type": "string", "description": "its name (new, or one "
+                                   "to add to)"},
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                              "description": "PDFs, images, emails, or zips of them"},
+                    **_META_PROPERTIES}}}}},
+            "responses": {
+                "202": {**_json({"type": "object", "required": ["id", "status", "url"],
+                                 "properties": {"id": {"type": "string"},
+                                                "status": {"const": "queued"},
+                                                "url": {"type": "string",
+                                                        "description": "/api/jobs/<id>"}}},
+                                "the job that adds it; also in Location"),
+                        "headers": {"Location": {"schema": {"type": "string"}}}},
+                "400": _json(_ERROR, "no name, no file, or metadata in the wrong form"),
+                **_DENIED, "default": _OTHER_ERROR}}},
+        "/api/jobs/{job_id}": {"get": {
+            **secured,
+            "summary": "An upload's status, files and pages done, and at the end its report",
+            "parameters": [_param("job_id", "path", {"type": "string"}, "job id",
+                                  required=True)],
+            "responses": {"200": _json({"$ref": "#/components/schemas/Job"}, "the job"),
+                          "404": _json(_ERROR, "no such job"), **_DENIED,
+                          "default": _OTHER_ERROR}}},
+        "/api/productions/{slug}": {"patch": {
+            **secured,
+            "summary": "Change a production's release metadata (as `archive production edit`)",
+            "parameters": [_param("slug", "path", {"type": "string"}, "production slug",
+                                  required=True)],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "properties": _META_PROPERTIES}}}},
+            "responses": {"200": _json({"type": "object", "properties": {
+                k: {"type": ["string", "integer", "null"]}
+                for k in ("slug", *_META_FIELDS, "notes")}}, "the new metadata, as "
+                "`archive production list --json`"),
+                "400": _json(_ERROR, "nothing to change, or a value in the wrong form"),
+                "404": _json(_ERROR, "no such production"),
+                "409": _json(_ERROR, "an add is running; try again when it has finished"),
+                **_DENIED, "default": _OTHER_ERROR}}},
+        "/api/doc/{doc_id}/withdraw": {"post": {
+            **secured,
+            "summary": "Withdraw a document or a page from public view, with a reason",
+            "parameters": [_DOC_ID], "requestBody": _PAGE_BODY,
+            "responses": {"200": _json(_WITHDRAWAL, "withdrawn: gone from search, pages, "
+                                       "images, originals and this API for the public"),
+                          "400": _json(_ERROR, "no reason"),
+                          "404": _json(_ERROR, "no such document or page"),
+                          **_DENIED, "default": _OTHER_ERROR}}},
+        "/api/doc/{doc_id}/restore": {"post": {
+            **secured,
+            "summary": "Put a withdrawn document or page back in public view",
+            "parameters": [_DOC_ID], "requestBody": _PAGE_BODY,
+            "responses": {"200": _json({"type": "object", "required": ["doc_id", "restored"],
+                                        "properties": {"doc_id": {"type": "string"},
+                                                       "page": {"type": ["integer", "null"]},
+                                                       "restored": {"const": True}}},
+                                       "restored"),
+                          "404": _json(_ERROR, "not withdrawn, or no such document"),
+                          **_DENIED, "default": _OTHER_ERROR}}},
     }

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from archive.catalog import Catalog
+from archive.foia import line_numbers
 from archive.models import Hit
 from archive.search.matches import Box, match_boxes
+from archive.store import Store
 
 _NOT_OUR_TAG = re.compile(r"<(?!/?mark>)")
 
@@ -60,7 +61,7 @@ class HitGroup:
 
 
 def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
-              catalog: Catalog | None,
+              catalog: Store | None,
               text_layer: Sequence[Sequence[str]] | None = None) -> list[HitView]:
     """Each hit with its page's size, its document's page count and its match boxes
     (`text_layer`: the sequences for a hit with a text layer, when they differ)."""
@@ -75,7 +76,8 @@ def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
         height = float(row["height"]) if row is not None else 792.0
         marks = text_layer if text_layer is not None and hit.text_source == "text" \
             else sequences
-        boxes = (match_boxes(json.loads(row["words"] or "[]"), marks)
+        boxes = (match_boxes(json.loads(row["words"] or "[]"), marks,
+                             line_numbers.word_indexes(json.loads(row["annotations"] or "{}")))
                  if row is not None and marks else [])
         views.append(HitView(hit=hit, excerpt=trusted_marks(hit.excerpt),
                              pages=pages[hit.doc_id], width=width, height=height, boxes=boxes))

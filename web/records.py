@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.editing import withdrawals
+from archive.editing.withdrawals import Withdrawal
 from archive.errors import NotFoundError
 from archive.models import Word
+from web.auth import is_editor
 from web.db import get_catalog
 
 _DOC_ID = re.compile(r"[0-9a-f]{16}")
@@ -30,6 +33,7 @@ class PageRecord:
     error: str | None
     words: list[Word] = field(default_factory=list)
     annotations: dict[str, Any] = field(default_factory=dict)
+    withdrawal: Withdrawal | None = None  # only editors see a withdrawn page
 
     @property
     def pages(self) -> int:
@@ -55,11 +59,40 @@ def valid_doc_id(doc_id: str) -> bool:
     return _DOC_ID.fullmatch(doc_id) is not None
 
 
+def withdrawal(doc_id: str, page: int | None = None, *,
+               any_page: bool = False) -> Withdrawal | None:
+    """The withdrawal hiding a document or a page (`withdrawals.covering`): the public gets
+    a WithdrawnError (410, with the date and the reason), editors the withdrawal.
+
+    The one check every document route makes (page, document, images, originals, API).
+
+    Raises:
+        WithdrawnError: it is withdrawn and the request is not an editor's.
+    """
+    catalog = get_catalog()
+    found = (withdrawals.covering(catalog, doc_id, page, any_page=any_page)
+             if catalog is not None else None)
+    if found is not None and not is_editor():
+        raise found.error()
+    return found
+
+
+def hidden_from_public() -> tuple[set[str], set[tuple[str, int]]]:
+    """The withdrawn documents and pages this request may not link to: none for editors."""
+    catalog = get_catalog()
+    if catalog is None or is_editor():
+        return set(), set()
+    rows = catalog.withdrawals()
+    return ({r["doc_id"] for r in rows if not r["page_no"]},
+            {(r["doc_id"], int(r["page_no"])) for r in rows if r["page_no"]})
+
+
 def load_document(doc_id: str) -> dict[str, Any]:
-    """A readable document's row (meta decoded) and its productions.
+    """A readable document's row (meta decoded), its productions and its withdrawals.
 
     Raises:
         NotFoundError: no such document, or it has not been read yet.
+        WithdrawnError: the document is withdrawn from public view (not for editors).
     """
     catalog = get_catalog()
     row = catalog.document(doc_id) if catalog is not None and valid_doc_id(doc_id) else None
@@ -70,6 +103,9 @@ def load_document(doc_id: str) -> dict[str, Any]:
     doc["meta"] = json.loads(row["meta"] or "{}")
     doc["warnings"] = json.loads(row["warnings"] or "[]")
     doc["productions"] = [dict(p) for p in catalog.document_productions(doc_id)]
+    withdrawal(doc_id)
+    doc["withdrawals"] = withdrawals.of_document(catalog, doc_id)
+    doc["withdrawn_pages"] = {w.page for w in doc["withdrawals"] if w.page is not None}
     return doc
 
 
@@ -78,6 +114,7 @@ def load_page(doc_id: str, page_no: int) -> PageRecord:
 
     Raises:
         NotFoundError: no such document or page.
+        WithdrawnError: the page or its document is withdrawn (not for editors).
     """
     doc = load_document(doc_id)
     catalog = get_catalog()
@@ -92,4 +129,5 @@ def load_page(doc_id: str, page_no: int) -> PageRecord:
         width=float(row["width"]), height=float(row["height"]), error=row["error"],
         words=json.loads(row["words"] or "[]"),
         annotations=json.loads(row["annotations"] or "{}"),
+        withdrawal=withdrawal(doc_id, page_no),
     )

@@ -12,9 +12,11 @@ from werkzeug.wrappers import Response
 
 from archive.errors import NotFoundError
 from archive.foia import exemptions
+from archive.foia.kinds import KINDS
 from archive.models import SearchResults
 from archive.search.query import bates_lookup, query_terms
 from archive.search.query import search as run_search
+from web.auth import is_editor
 from web.db import get_catalog, get_searcher, get_settings
 from web.facets import facets, production_counts
 from web.present import group_by_document, hit_views
@@ -31,11 +33,19 @@ def _switch(name: str) -> bool:
 
 
 def _filters() -> dict[str, Any]:
-    """The request's `exemption` (an index key), `redacted` (yes/no), `collapse` and
-    `tolerant` (bool); values that mean nothing are dropped."""
+    """The request's `exemption` (an index key), `redacted` (yes/no), `agency` (a name),
+    `year` (YYYY), `kind` (archive.foia.kinds), `collapse` and `tolerant` (bool); values
+    that mean nothing are dropped."""
     redacted = request.args.get("redacted", "", type=str).strip().lower()
+    agency = " ".join(_CONTROL.sub(" ", request.args.get("agency", "", type=str))
+                      .replace('"', "").split())[:200]
+    year = request.args.get("year", "", type=str).strip()
+    kind = request.args.get("kind", "", type=str).strip().lower()
     return {"exemption": exemptions.normalize(request.args.get("exemption", "", type=str)),
             "redacted": redacted if redacted in ("yes", "no") else None,
+            "agency": agency or None,
+            "year": year if re.fullmatch(r"\d{4}", year) else None,
+            "kind": kind if kind in KINDS else None,
             "collapse": _switch("collapse"), "tolerant": _switch("tolerant")}
 
 
@@ -66,6 +76,9 @@ class Query:
     production: str | None
     exemption: str | None = None  # an exemption's index key: b6, b7c
     redacted: str | None = None  # "yes" or "no"
+    agency: str | None = None  # a releasing agency's name, as the agency facet gives it
+    year: str | None = None  # the year of the record's own date: "2017"
+    kind: str | None = None  # a page kind (archive.foia.kinds): email, scan, ...
     collapse: bool = False  # near-duplicate pages shown once, as their earliest release
     tolerant: bool = False  # a phrase's long words may be one edit off on OCR'd pages
     jump: bool = True  # a Bates number typed alone opens its page
@@ -73,9 +86,9 @@ class Query:
     @classmethod
     def from_request(cls) -> Query:
         """Read `q`, `page` (1-based; nonsense means 1), `production` (a slug), `exemption`
-        (any written form: `b7c`, `(b)(7)(C)`), `redacted` (yes/no), `collapse` (1),
-        `tolerant` (1) and `jump` (0: search for a Bates number instead of opening its
-        page)."""
+        (any written form: `b7c`, `(b)(7)(C)`), `redacted` (yes/no), `agency`, `year`,
+        `kind`, `collapse` (1), `tolerant` (1) and `jump` (0: search for a Bates number
+        instead of opening its page)."""
         page = request.args.get("page", 1, type=int)
         limit = current_app.config["MAX_RESULTS_PAGE"]
         return cls(q=request.args.get("q", "", type=str).strip(),
@@ -85,9 +98,12 @@ class Query:
 
     @property
     def text(self) -> str:
-        """The query as searched: `q` narrowed by the exemption and redaction filters."""
-        filters = [f"{name}:{value}" for name, value in (("exemption", self.exemption),
-                                                          ("redacted", self.redacted)) if value]
+        """The query as searched: `q` narrowed by the exemption, redaction, agency, year
+        and kind filters."""
+        filters = [f"{name}:{value}" for name, value in (
+            ("exemption", self.exemption), ("redacted", self.redacted),
+            ("agency_name", f'"{self.agency}"' if self.agency else None),
+            ("year", self.year), ("kind", self.kind)) if value]
         if not filters:
             return self.q
         return " AND ".join(([f"({self.q})"] if self.q else []) + filters)
@@ -97,13 +113,43 @@ class Query:
         applied (None or False drops an argument), for `url_for`."""
         values: dict[str, Any] = {"q": self.q, "production": self.production,
                                   "exemption": self.exemption, "redacted": self.redacted,
-                                  "collapse": self.collapse, "tolerant": self.tolerant,
+                                  "agency": self.agency, "year": self.year,
+                                  "kind": self.kind, "collapse": self.collapse,
+                                  "tolerant": self.tolerant,
                                   "jump": None if self.jump else 0}
         values.update(changes)
         for switch in ("collapse", "tolerant"):
             if values[switch]:
                 values[switch] = 1
         return {k: v for k, v in values.items() if v is not None and v is not False}
+
+
+@dataclass(slots=True)
+class Filter:
+    """A filter the search applies, as "Only pages ..." says it, and the URL without it."""
+
+    name: str
+    before: str
+    value: str
+    url: str
+
+
+def active_filters(query: Query) -> list[Filter]:
+    """The filters beside the production that narrow the search, in the order they read."""
+    said = []
+    if query.exemption:
+        said.append(("exemption", "withheld under", exemptions.label(query.exemption) or ""))
+    if query.redacted:
+        said.append(("redacted", f"{'with' if query.redacted == 'yes' else 'without'} "
+                     "redaction boxes", ""))
+    if query.agency:
+        said.append(("agency", "released by", query.agency))
+    if query.year:
+        said.append(("year", "of a record dated in", query.year))
+    if query.kind:
+        said.append(("kind", "of the kind", KINDS[query.kind]))
+    return [Filter(name, before, value, url_for("search.results", **query.args(**{name: None})))
+            for name, before, value in said]
 
 
 def execute(query: Query) -> SearchResults:
@@ -147,12 +193,14 @@ def home() -> str:
 @bp.get("/search")
 def results() -> str | Response:
     """Page-level hits, best first, grouped by document, with facets (production,
-    exemption, redacted); a Bates number typed alone opens its page instead."""
+    exemption, redacted, agency, year, kind); a Bates number typed alone opens its page
+    instead."""
     query = Query.from_request()
     if not query.q:
         return redirect(url_for("search.home"))
     if query.page == 1 and query.jump:
-        stamped = bates_lookup(get_searcher(), query.q.upper())  # as typed: ice-2-000001
+        # as typed: ice-2-000001
+        stamped = bates_lookup(get_searcher(), query.q.upper(), get_settings())
         if stamped is not None:
             return redirect(url_for("documents.page", doc_id=stamped[0], page_no=stamped[1],
                                     bates=query.q))
@@ -170,7 +218,7 @@ def results() -> str | Response:
         "search.html", query=query, results=found,
         groups=group_by_document(views, current_app.config["HITS_SHOWN_PER_DOCUMENT"]),
         facets=facets(query, found, productions), productions=productions,
-        exemption_label=exemptions.label(query.exemption or ""),
+        filters=active_filters(query),
         page_count=max(1, min(pages, reachable)),
         limit_notice=results_limit_notice() if pages > reachable else None,
         first_rank=(query.page - 1) * pagelen + 1,
@@ -190,6 +238,9 @@ def production(slug: str) -> str:
     row = catalog.production(slug) if catalog is not None else None
     if row is None or catalog is None or row["slug"] != slug:
         raise NotFoundError("There is no production with that name in the archive.")
-    documents = [dict(d) for d in catalog.production_documents(row["id"])]
+    withdrawn = set() if is_editor() else {
+        w["doc_id"] for w in catalog.withdrawals() if not w["page_no"]}  # not for the public
+    documents = [dict(d) for d in catalog.production_documents(row["id"])
+                 if d["doc_id"] not in withdrawn]
     return render_template("production.html", production=production_names()[slug],
                            documents=documents, counts=production_counts(slug))

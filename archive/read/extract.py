@@ -10,6 +10,7 @@ import html
 import io
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pymupdf
@@ -468,6 +469,48 @@ def images_to_pdf(dest: Path, images: list[Path], settings: Settings) -> int:
     finally:
         out.close()
     return pages
+
+
+_STAMP_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
+_STAMP_WIDTH, _STAMP_MARGIN, _STAMP_FOOT, _STAMP_SIZE = 612.0, 18.0, 46.0, 7.5
+
+
+def stamped_pdf(pages: Iterable[tuple[Path | bytes, str]], dest: Path) -> int:
+    """Bind page images into one PDF, each on a page of its own (612 pt wide, as tall as
+    the image needs) with a text line stamped in a band at its foot (a citation), and
+    save it as `dest`. Returns the number of pages.
+
+    The line is set in DejaVu Sans (any script it covers), else Liberation Sans, else
+    Helvetica; one too long for the band is shrunk until it fits.
+    """
+    fontfile = next((f for f in _STAMP_FONTS if Path(f).is_file()), None)
+    fontname = "stamp" if fontfile else "helv"
+    doc = pymupdf.open()
+    try:
+        for image, line in pages:
+            with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as im:
+                width_px, height_px = im.size
+            height = _STAMP_WIDTH * height_px / max(width_px, 1)
+            page = doc.new_page(width=_STAMP_WIDTH, height=height + _STAMP_FOOT)
+            picture = pymupdf.Rect(0, 0, _STAMP_WIDTH, height)
+            if isinstance(image, bytes):
+                page.insert_image(picture, stream=image)
+            else:
+                page.insert_image(picture, filename=str(image))
+            page.draw_line((_STAMP_MARGIN, height + 4), (_STAMP_WIDTH - _STAMP_MARGIN,
+                                                          height + 4), width=0.5)
+            band = pymupdf.Rect(_STAMP_MARGIN, height + 8, _STAMP_WIDTH - _STAMP_MARGIN,
+                                height + _STAMP_FOOT - 2)
+            size = _STAMP_SIZE
+            while page.insert_textbox(band, _breakable(line), fontsize=size, fontname=fontname,
+                                      fontfile=fontfile) < 0 and size > 3:
+                size -= 1  # too long for the band: nothing was written; smaller
+        count = doc.page_count
+        doc.save(dest, garbage=3, deflate=True)
+    finally:
+        doc.close()
+    return count
 
 
 def _breakable(text: str) -> str:

@@ -25,7 +25,7 @@ from archive.errors import ArchiveError, DamagedDocumentError, OcrFailedError, T
 from archive.foia import box_labels, redactions
 from archive.formats import bundles, emails
 from archive.models import DocumentProbe, PageResult
-from archive.read import extract, ocr
+from archive.read import extract, numbered_lines, ocr
 
 Image.MAX_IMAGE_PIXELS = None  # the archive checks pixel counts itself, with its own limit
 
@@ -151,7 +151,7 @@ def _read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Setti
                              osd_confidence=settings.ocr_osd_confidence)
     result.annotations["redactions"] = _redactions(image, dpi, options, result.warnings)
     try:
-        read = ocr.ocr_image(image, options)
+        read = numbered_lines.reread(image, ocr.ocr_image(image, options), options)
     except OcrFailedError as exc:
         result.error = exc.message
         return result

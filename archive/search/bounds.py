@@ -54,6 +54,12 @@ class Deadline:
         """Whether this deadline never passes."""
         return self.at == math.inf
 
+    def restart(self) -> None:
+        """Give the search its time limit again, from now (an export's next chunk of rows:
+        each chunk must be found in time, not the whole export)."""
+        if not self.unlimited:
+            self.at = time.monotonic() + self.seconds
+
     def check(self) -> None:
         """Stop the search if the deadline has passed.
 

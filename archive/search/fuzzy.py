@@ -173,11 +173,10 @@ def phrase_members(text: str, *, tolerant: bool) -> Iterator[tuple[Member, bool]
     """The words of a phrase's text, each with whether it was typed fuzzy (`word~1`);
     tolerant, every other word of `TOLERANT_MIN_LETTERS` letters is one edit off."""
     skip_to = 0
-    for match in words_of(text):
-        if match.start() < skip_to:  # the distance after a ~ (`~1`, `~2/3`)
+    for typed, start, end in words_of(text):
+        if start < skip_to:  # the distance after a ~ (`~1`, `~2/3`)
             continue
-        typed = match.group()
-        tilde = _TILDE.match(text, match.end())
+        tilde = _TILDE.match(text, end)
         if tilde:
             skip_to = tilde.end()
             maxdist = int(tilde.group("maxdist") or 1)
@@ -197,7 +196,7 @@ class SurfaceFuzzyPlugin(plugins.FuzzyTermPlugin):
 
         def query(self, parser: Any) -> Any:  # noqa: D102
             fieldname = self.fieldname or parser.fieldname
-            words = [m.group() for m in words_of(self.text)]
+            words = [word for word, _, _ in words_of(self.text)]
             if fieldname != "text" or words != [self.text]:  # another field, or `e-mail~`
                 return super().query(parser)
             q = SurfaceFuzzy(self.text, self.maxdist, self.prefixlength, boost=self.boost)

@@ -18,13 +18,15 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from archive import records
-from archive.catalog import Catalog
 from archive.config import Settings
+from archive.editing import withdrawals
 from archive.errors import IndexLostError, QueryError
 from archive.models import Hit, SearchResults
-from archive.search import bounds, collectors, excerpts, fuzzy, matches, rewrites
+from archive.search import bounds, collectors, excerpts, fuzzy, matches, require_embedded, rewrites
 from archive.search.fuzzy import FuzzyPhrase, FuzzyPhrasePlugin, SurfaceFuzzy, SurfaceFuzzyPlugin
 from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
+from archive.store import open_store, store_exists
+from archive.store.sqlite import Catalog  # the withdrawn pages' cache below: SQLite's
 
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -83,7 +85,9 @@ def open_searcher(settings: Settings) -> Iterator[Searcher | None]:
     Raises:
         IndexLostError: the index is missing or empty but the catalog has indexed pages.
         IndexOutOfDateError: the index was built with another schema version.
+        ServerModeError: server mode is on (its search is not built yet).
     """
+    require_embedded(settings)
     held = _thread_searcher(settings)
     if held is None or held.searcher.doc_count_all() == 0:
         yield None  # Whoosh's reader of an index with no segment lacks columns: not used
@@ -131,8 +135,8 @@ def _open_held(path: Path) -> _Held | None:
 def _refuse_lost(settings: Settings, held: _Held | None) -> None:
     """Raise if the catalog records indexed pages that an absent or empty index lost."""
     indexed = 0
-    if settings.catalog_path.exists():
-        with Catalog(settings.catalog_path, readonly=True) as catalog:
+    if store_exists(settings):
+        with open_store(settings, readonly=True) as catalog:
             indexed = catalog.stats()["pages"]
     found = None if held is None else held.searcher.doc_count()
     try:
@@ -292,17 +296,11 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
         SearchTimeoutError: the search ran past `settings.search_deadline`.
     """
     deadline = bounds.Deadline(settings.search_deadline)
-    parsed = parse(text, settings, searcher, deadline=deadline, tolerant=tolerant)
-    deadline.check()
     if searcher is None:
+        parse(text, settings, deadline=deadline, tolerant=tolerant)  # malformed: refused
         return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen,
                              folded=0 if collapse else None, tolerant=tolerant)
-    bates_key = rewrites.bates_key(text)
-    if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
-        parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
-    reader = searcher.reader()
-    sequences = Marks(_marked(parsed, reader), _marked(parsed, reader, text_layer=True))
-    matcher_query = bounds.watch(collectors.exact_phrases(parsed), deadline)
+    matcher_query, sequences = prepare(searcher, text, settings, deadline, tolerant=tolerant)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
         if production:
@@ -317,6 +315,75 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     counts = {name: dict(counter) for name, counter in collector.counts.items()}
     return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
                          pagelen=pagelen, facets=counts, tolerant=tolerant)
+
+
+def prepare(searcher: Searcher, text: str, settings: Settings, deadline: bounds.Deadline,
+            *, tolerant: bool = False) -> tuple[query.Query, Marks]:
+    """A query string as run on the index, and what its excerpts mark: parsed and expanded
+    within its bounds, a Bates number typed alone boosted, phrases matched exactly, the
+    deadline watched, pages withdrawn from public view left out. Every search of the
+    reading room and the CLI (results, feeds, exports, alerts) is built here.
+
+    Raises:
+        QueryError: the query is malformed or over a limit.
+        SearchTimeoutError: the deadline passed while expanding.
+    """
+    parsed = parse(text, settings, searcher, deadline=deadline, tolerant=tolerant)
+    deadline.check()
+    bates_key = rewrites.bates_key(text)
+    if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
+        parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
+    watched = bounds.watch(collectors.exact_phrases(parsed), deadline)
+    reader = searcher.reader()
+    marks = Marks(_marked(parsed, reader), _marked(parsed, reader, text_layer=True))
+    return public(watched, settings), marks
+
+
+@dataclass(eq=False)
+class _Hidden:
+    """A thread's connection to one catalog, and the withdrawn pages as of a version."""
+
+    catalog: Catalog
+    inode: int  # a catalog made anew is another file
+    version: int = -1  # the catalog's data version when `found` was read
+    found: query.Query | None = None
+
+
+def withdrawn_query(settings: Settings) -> query.Query | None:
+    """The pages withdrawn from public view (whole documents and single pages), or None.
+
+    Checked at every search, so a withdrawal hides its pages at once, from every route
+    that searches (results, the API, feeds, exports), without a reindex. Each thread keeps
+    a connection to the catalog and reads the list again only when another connection
+    committed since (`Catalog.data_version`: ~10 us; reading the list: ~1 ms).
+    """
+    path = settings.catalog_path
+    try:
+        inode = path.stat().st_ino
+    except FileNotFoundError:
+        return None
+    cache: OrderedDict[Path, _Hidden] = _THREAD.__dict__.setdefault("hidden", OrderedDict())
+    held = cache.pop(path, None)
+    if held is not None and held.inode != inode:
+        held.catalog.close()
+        held = None
+    if held is None:
+        held = _Hidden(Catalog(path, readonly=True), inode)
+    version = held.catalog.data_version()
+    if version != held.version:
+        docs, pages = withdrawals.hidden_keys(held.catalog)
+        terms = [query.Term("doc_id", d) for d in docs] + [query.Term("id", k) for k in pages]
+        held.found, held.version = (query.Or(terms) if terms else None), version
+    cache[path] = held
+    while len(cache) > _HELD_PER_THREAD:  # a thread that searched other archives
+        cache.popitem(last=False)[1].catalog.close()
+    return held.found
+
+
+def public(q: query.Query, settings: Settings) -> query.Query:
+    """`q` without the pages withdrawn from public view."""
+    hidden = withdrawn_query(settings)
+    return q if hidden is None else query.AndNot(q, hidden)
 
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
@@ -423,18 +490,21 @@ def _text(word: bytes | str) -> str:
     return word.decode("utf-8") if isinstance(word, bytes) else str(word)
 
 
-_FACETS = {"production": "production_id", "exemption": "exemption", "redacted": "redacted"}
+_FACETS = {"production": "production_id", "exemption": "exemption", "redacted": "redacted",
+           "agency": "agency_name", "year": "year", "kind": "kind"}
 
 
-def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None:
+def bates_lookup(searcher: Searcher | None, text: str,
+                 settings: Settings | None = None) -> tuple[str, int] | None:
     """The page stamped with the Bates number that is the whole query, as (doc_id, page);
-    None when the query is not a Bates number or no page carries it. For the reading
-    room's jump-to-page.
+    None when the query is not a Bates number or no page carries it (or, given the
+    settings, it is withdrawn). For the reading room's jump-to-page.
     """
     key = rewrites.bates_key(text)
     if searcher is None or key is None:
         return None
-    found = searcher.search(query.Term("bates", key), limit=1,
+    stamped: query.Query = query.Term("bates", key)
+    found = searcher.search(stamped if settings is None else public(stamped, settings), limit=1,
                             sortedby=sorting.FieldFacet("release_order"))
     if found.is_empty():
         return None
@@ -442,16 +512,22 @@ def bates_lookup(searcher: Searcher | None, text: str) -> tuple[str, int] | None
     return str(stored["doc_id"]), int(stored["page"])
 
 
-def _hit(h: Any, marks: Marks) -> Hit:
-    fields = h.fields()
+def _hit(h: Any, sequences: Marks) -> Hit:
+    return hit_of(h.fields(), float(h.score or 0.0), sequences)
+
+
+def hit_of(fields: dict[str, Any], score: float, marks: Marks | list[list[str]]) -> Hit:
+    """A hit from a page's stored fields, its score and what its excerpt marks (`Marks`
+    choose by the page's text source), with the words it matched only fuzzily."""
     text = fields.get("text", "")
-    sequences = marks.of(fields.get("text_source", ""))
-    excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
+    sequences = marks.of(fields.get("text_source", "")) if isinstance(marks, Marks) else marks
+    excerpt = excerpts.excerpt(text, sequences, margins=fields.get("margins") or ()) \
+        or str(escape(_opening(text)))
     return Hit(
-        fuzzy_words=matches.fuzzy_words(text, sequences),
+        fuzzy_words=matches.fuzzy_words(text, sequences, fields.get("margins") or ()),
         doc_id=fields["doc_id"], page=int(fields["page"]), title=fields.get("title", ""),
         production=fields.get("production", ""), excerpt=excerpt,
-        text_source=fields.get("text_source", "none"), score=float(h.score or 0.0),
+        text_source=fields.get("text_source", "none"), score=score,
         extra={"production_ids": fields.get("production_id", "").split(","),
                **(fields.get("foia") or records.page_record([], {}))},
     )
@@ -475,7 +551,8 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
     parsed = parse(text, settings, searcher, deadline=deadline, tolerant=tolerant)
     if searcher is None:
         return []
-    found = searcher.search(bounds.watch(parsed, deadline), filter=query.Term("doc_id", doc_id),
+    found = searcher.search(public(bounds.watch(parsed, deadline), settings),
+                            filter=query.Term("doc_id", doc_id),
                             limit=None)
     pages = searcher.reader().column_reader("page")
     return sorted(int(pages[docnum]) for docnum in found.docs())

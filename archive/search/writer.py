@@ -9,24 +9,25 @@ from typing import Any
 
 from whoosh.index import Index
 
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.foia import annotate, duplicates
 from archive.ingest.locking import write_lock
-from archive.search import index
+from archive.search import index, require_embedded
+from archive.store import Store, open_store
 
 
-def document_fields(catalog: Catalog, doc_id: str) -> dict[str, Any]:
+def document_fields(catalog: Store, doc_id: str) -> dict[str, Any]:
     """What the index needs of a document: its row and the productions it belongs to."""
     row = catalog.document(doc_id)
     assert row is not None, doc_id
     doc = dict(row)
     doc["productions"] = [dict(p) for p in catalog.document_productions(doc_id)]
     doc["meta"] = json.loads(row["meta"] or "{}")
+    doc["added_at"] = catalog.added_at(doc_id)
     return doc
 
 
-def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
+def page_rows(catalog: Store, doc_id: str) -> list[dict[str, Any]]:
     """A document's pages with their annotations decoded and text annotations refreshed."""
     pages = []
     for row in catalog.pages(doc_id):
@@ -43,7 +44,7 @@ def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
     return pages
 
 
-def sign_pages(catalog: Catalog, doc_id: str) -> int:
+def sign_pages(catalog: Store, doc_id: str) -> int:
     """Sign a document's new pages and record their near-duplicates; return pairs found.
 
     A new page joins the duplicate group of the first page it matches (its
@@ -60,8 +61,9 @@ def sign_pages(catalog: Catalog, doc_id: str) -> int:
             continue
         sig = duplicates.signature(grams)
         bands = duplicates.bands(sig)
-        matches = duplicates.matches(sig, len(grams),
-                                     catalog.duplicate_candidates(bands, doc_id))
+        candidates = catalog.duplicate_candidates(bands, doc_id)
+        matches = _same_numbers(catalog, page["text"], len(grams), candidates,
+                                duplicates.matches(sig, len(grams), candidates))
         notes = None
         if matches:
             notes = json.loads(page["annotations"] or "{}")
@@ -72,7 +74,23 @@ def sign_pages(catalog: Catalog, doc_id: str) -> int:
     return found
 
 
-def _group(catalog: Catalog, doc_id: str, page_no: int) -> str:
+def _same_numbers(catalog: Store, text: str, size: int,
+                  candidates: list[tuple[str, int, int, bytes]],
+                  matches: list[tuple[str, int, float]]) -> list[tuple[str, int, float]]:
+    """The matches, less the pairs with a short page whose numbers differ (the envelopes of
+    two messages between the same people: `duplicates.numbers_agree`)."""
+    sizes = {(c[0], c[1]): c[2] for c in candidates}
+    kept = []
+    for other_doc, other_page, score in matches:
+        if duplicates.is_short(min(size, sizes[(other_doc, other_page)])):
+            other = catalog.page(other_doc, other_page)
+            if other is None or not duplicates.numbers_agree(text, other["text"] or ""):
+                continue
+        kept.append((other_doc, other_page, score))
+    return kept
+
+
+def _group(catalog: Store, doc_id: str, page_no: int) -> str:
     """The duplicate group of a page: its own `dup_group`, else the page's key."""
     row = catalog.page(doc_id, page_no)
     notes = json.loads(row["annotations"] or "{}") if row is not None else {}
@@ -87,7 +105,7 @@ class IndexBatch:
     batch and never duplicates a page.
     """
 
-    def __init__(self, catalog: Catalog, ix: Index, max_pages: int = 400,
+    def __init__(self, catalog: Store, ix: Index, max_pages: int = 400,
                  max_seconds: float = 10.0) -> None:
         self.catalog, self.ix = catalog, ix
         self.max_pages, self.max_seconds = max_pages, max_seconds
@@ -115,6 +133,7 @@ class IndexBatch:
             return
         for doc_id in self.doc_ids:  # before writing: a new page's duplicate group is indexed
             sign_pages(self.catalog, doc_id)
+        self.catalog.stamp_added(self.doc_ids)  # feeds' "newest first" and alerts' "new"
         with index.writer(self.ix, timeout=30.0) as w:
             for doc_id in self.doc_ids:
                 index.add_pages(w, document_fields(self.catalog, doc_id),
@@ -129,8 +148,12 @@ def reindex(settings: Settings) -> int:
 
     The new index is built beside the old one and swapped in when complete, so searches keep
     working meanwhile and an interrupted rebuild leaves the old index in place.
+
+    Raises:
+        ServerModeError: server mode is on (its search is not built yet).
     """
-    with write_lock(settings), Catalog(settings.catalog_path) as catalog:
+    require_embedded(settings)
+    with write_lock(settings), open_store(settings) as catalog:
         fresh = settings.whoosh_dir.with_name("whoosh.new")
         shutil.rmtree(fresh, ignore_errors=True)
         ix = index.recreate(fresh)
