@@ -224,8 +224,9 @@ class SurfaceWordsField(fields.FieldType):
     each word found is then searched for in `text` as if it had been typed, so its pages
     come from `text`, and each word is stored once per document (`add_pages`), on the
     first page that has it: a document's pages are always written and deleted together.
-    Cost (real born-digital text, 438 pages): Whoosh indexing +35 % CPU (~0.9 ms a page)
-    and the index +14 % in size; every word on every page cost +50 % and +35 %.
+    Cost (real born-digital text, 438 pages): Whoosh indexing +23 to +35 % CPU (0.6 to
+    0.9 ms a page) and the index +14 % in size; every word on every page cost +50 % and
+    +35 %.
     """
 
     def __init__(self) -> None:
