@@ -188,6 +188,8 @@ def _terminal_excerpt(excerpt: str, bold: bool) -> str:
               help="Hits to print.")
 @click.option("--collapse", is_flag=True,
               help="Show a page released several times once (its earliest release).")
+@click.option("--tolerant", is_flag=True,
+              help="In phrases, let words of 5+ letters be one letter off on OCR'd pages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 @click.option("--all", "every", is_flag=True, help="Every matching page (up to "
               "ARCHIVE_EXPORT_MAX_ROWS), one row each, in --format.")
@@ -195,13 +197,14 @@ def _terminal_excerpt(excerpt: str, bold: bool) -> str:
               show_default=True, help="With --all: CSV (safe for spreadsheets) or JSON lines.")
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool,
-           collapse: bool, every: bool, fmt: str) -> None:
+           collapse: bool, tolerant: bool, every: bool, fmt: str) -> None:
     """Find the pages that match a query (Whoosh syntax).
 
     \b
     archive search '"sally port"'
     archive search '"sally port" AND detainer' --json
     archive search 'detain* OR "rikers island"' --limit 5
+    archive search '"sally port"' --tolerant    # also "saliy port" on OCR'd pages
     archive search '"sally port"' --all --format csv > sally-port.csv
     """
     settings = _settings(ctx)
@@ -209,7 +212,8 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
         _export(settings, query, fmt)
         return
     with open_searcher(settings) as searcher:
-        results = run_search(searcher, query, settings, pagelen=limit, collapse=collapse)
+        results = run_search(searcher, query, settings, pagelen=limit, collapse=collapse,
+                             tolerant=tolerant)
     if as_json:
         _print_json(results.to_json())
         return
@@ -219,6 +223,8 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
     for n, hit in enumerate(results.hits, 1):
         click.echo(f"\n{n}. {hit.title} · {hit.production} · p. {hit.page}  [{hit.text_source}]")
         click.echo(f"   {_terminal_excerpt(hit.excerpt, bold)}")
+        if hit.fuzzy_words:
+            click.echo(f"   matched fuzzily: {', '.join(hit.fuzzy_words)}")
         click.echo(f"   {hit.url}")
 
 

@@ -183,6 +183,7 @@ class Hit:
     text_source: str
     score: float
     extra: dict[str, Any] = field(default_factory=dict)
+    fuzzy_words: list[str] = field(default_factory=list)  # page words matched fuzzily
 
     @property
     def url(self) -> str:
@@ -200,6 +201,7 @@ class Hit:
             "url": self.url,
             "text_source": self.text_source,
             "score": round(self.score, 4),
+            "fuzzy_words": self.fuzzy_words,
         }
         data.update(self.extra)
         return data
@@ -216,6 +218,7 @@ class SearchResults:
     pagelen: int = 20
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     folded: int | None = None  # copies of shown pages left out by collapse; None: no collapse
+    tolerant: bool = False  # phrases' long words could be one edit off (archive.search.fuzzy)
 
     @property
     def folded_note(self) -> str:
@@ -245,4 +248,6 @@ class SearchResults:
         }
         if self.folded is not None:
             data["folded"] = self.folded
+        if self.tolerant:
+            data["tolerant"] = True
         return data

@@ -250,3 +250,26 @@ def test_hybrid_page_shows_which_words_ocr_read(context, base_url, browser_home,
     assert "It is so ordered." not in ocr_text.inner_text()
     assert page.locator(".page-text-box .badge.text-ocr").text_content() == "text layer + OCR"
     page.screenshot(path=str(artifacts / "viewer-hybrid.png"))
+
+
+def test_tolerant_switch_finds_a_misreading_and_boxes_it(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
+    """"sallv port" (as OCR misreads "sally") is nowhere; ticking "Tolerate OCR
+    misreadings" finds the scanned email's "sally port", names the word and boxes it."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url + '/search?q="sallv port"')
+    assert page.locator("h1.summary").inner_text().startswith("No pages match")
+    page.check("input[type=checkbox][name=tolerant]")  # the form is sent at once
+    page.wait_for_selector(".hit")
+    assert "tolerant=1" in page.url
+    assert page.locator("h1.summary").inner_text().startswith("1 matching page")
+    assert page.locator(".fuzzy-words").inner_text().lower() == "matched fuzzily: sally"
+    assert page.locator("input[type=checkbox][name=tolerant]").is_checked()
+    wait_for_image(page, ".hit .thumb img")
+    assert page.locator(".hit svg.overlay rect.match").count() == 1
+    page.screenshot(path=str(artifacts / "tolerant-results.png"))
+    page.locator("a.hit-link").first.click()
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}/page/1\?q=.*&tolerant=1$"))
+    assert page.locator("#page-figure rect.match").count() == 1
+    assert errors == []

@@ -11,12 +11,12 @@ from archive import records as foia_records
 from archive.foia import line_numbers
 from archive.search.matches import match_boxes
 from archive.search.query import parse, query_terms
-from web.db import get_catalog, get_settings
+from web.db import get_catalog, get_searcher, get_settings
 from web.exports import rows_response
 from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
-from web.search import Query, execute, results_limit_notice
+from web.search import Query, execute, results_limit_notice, tolerant_arg
 from web.sources import ocr_regions
 
 bp = Blueprint("api", __name__)
@@ -71,8 +71,9 @@ def page(doc_id: str, page_no: int) -> Response:
     if q:
         settings = get_settings()
         parse(q, settings)  # a malformed query is a 400, not an empty list
-        data["matches"] = match_boxes(record.words, query_terms(q, settings),
-                                      line_numbers.word_indexes(record.annotations))
+        data["matches"] = match_boxes(record.words, query_terms(
+            q, settings, get_searcher(), tolerant=tolerant_arg() is not None,
+            text_layer=record.text_source == "text"), line_numbers.word_indexes(record.annotations))
     return jsonify(data)
 
 

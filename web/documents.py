@@ -38,6 +38,7 @@ from web.records import (
     valid_doc_id,
     withdrawal,
 )
+from web.search import tolerant_arg
 
 bp = Blueprint("documents", __name__)
 
@@ -49,17 +50,21 @@ def query_arg() -> str:
     return request.args.get("q", "", type=str).strip()
 
 
-def query_matches(doc_id: str, q: str) -> tuple[list[int], list[list[str]], str | None]:
-    """The pages of a document matching `q`, the query's word sequences, and a notice if the
-    query could not be used (a page stays readable whatever its link's query says)."""
+def query_matches(doc_id: str, q: str, text_source: str = "ocr",
+                  ) -> tuple[list[int], list[list[str]], str | None]:
+    """The pages of a document matching `q`, the query's word sequences (for a page with
+    this text source), and a notice if the query could not be used (a page stays readable
+    whatever its link's query says)."""
     if not q:
         return [], [], None
     settings = get_settings()
+    tolerant = tolerant_arg() is not None
     try:
-        pages = matching_pages(get_searcher(), q, settings, doc_id)
+        pages = matching_pages(get_searcher(), q, settings, doc_id, tolerant=tolerant)
     except (QueryError, IndexLostError) as exc:
         return [], [], f"Matches are not highlighted: {exc.message}"
-    return pages, query_terms(q, settings), None
+    return pages, query_terms(q, settings, get_searcher(), tolerant=tolerant,
+                              text_layer=text_source == "text"), None
 
 
 @bp.get("/doc/<doc_id>")
@@ -97,7 +102,7 @@ def page(doc_id: str, page_no: int) -> str:
     """The page viewer: the image with the query's matches boxed, the text, a citation."""
     record = load_page(doc_id, page_no)
     q = query_arg()
-    hit_pages, sequences, notice = query_matches(doc_id, q)
+    hit_pages, sequences, notice = query_matches(doc_id, q, record.text_source)
     width, height = page_image_size(record.width, record.height,
                                     current_app.config["IMAGE_WIDTH"])
     catalog = get_catalog()

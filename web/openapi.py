@@ -87,7 +87,7 @@ _OCR_REGION = {
 _HIT = {
     "type": "object",
     "required": ["doc_id", "page", "title", "production", "production_ids", "excerpt", "url",
-                 "text_source", "score", *_FOIA_REQUIRED],
+                 "text_source", "score", "fuzzy_words", *_FOIA_REQUIRED],
     "properties": {
         "doc_id": {"type": "string", "description": "first 16 hex digits of the sha256"},
         "page": {"type": "integer", "minimum": 1, "description": "1-based page number"},
@@ -100,6 +100,10 @@ _HIT = {
         "url": {"type": "string", "description": "the page's permalink path"},
         "text_source": _TEXT_SOURCE,
         "score": {"type": "number"},
+        "fuzzy_words": {"type": "array", "items": {"type": "string"},
+                        "description": "the page's words, as written, that matched only "
+                        "fuzzily: misread by OCR (tolerant=1) or found by a fuzzy term "
+                        "(word~1); empty when every match is the word typed"},
         **_FOIA,
     },
 }
@@ -206,6 +210,7 @@ _RESULTS = {
         "notice": {"type": "string", "description": "with truncated: how to reach the rest"},
         "folded": {"type": "integer", "minimum": 0, "description": "with collapse=1: copies "
                    "left out; total and facets count the pages shown"},
+        "tolerant": {"type": "boolean", "description": "present (true) with tolerant=1"},
     },
 }
 _TEXT_OR_NULL = {"type": ["string", "null"]}
@@ -240,7 +245,12 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
     """The description, with `server` (the app's root URL) as its server and the archive's
     longest accepted query (`query_max_chars`, ARCHIVE_QUERY_MAX_CHARS)."""
     q = _param("q", "query", {"type": "string", "maxLength": query_max_chars},
-               'Whoosh query: words, "phrases", AND/OR/NOT, field:value, wild*, fuzzy~')
+               'Whoosh query: words, "phrases", AND/OR/NOT, field:value, wild*, fuzzy~ '
+               '(on the words as written, in phrases too: "irigation~1 permit")')
+    tolerant = _param("tolerant", "query", {"type": "integer", "enum": [0, 1], "default": 0},
+                      "1: in phrases, every word of 5 or more letters may be one edit off "
+                      "on pages read by OCR (OCR misreadings); pages with the phrase as "
+                      "typed rank first, and each hit lists its `fuzzy_words`")
     return {
         "openapi": "3.1.0",
         "info": {"title": "FOIA archive reading room API", "version": __version__,
@@ -271,6 +281,7 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                                                  "default": 0},
                            "1: near-duplicate pages (the same record in several releases) "
                            "once, as their earliest release"),
+                    tolerant,
                     _param("format", "query", {"type": "string", "enum": ["json", "jsonl"],
                                                "default": "json"},
                            "jsonl: every matching page (up to ARCHIVE_EXPORT_MAX_ROWS, "
@@ -302,7 +313,9 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
             }},
             "/api/doc/{doc_id}/page/{page}": {"get": {
                 "summary": "One page: text, word boxes, and with q the matched words' boxes",
-                "parameters": [*_page_params("doc_id", "page", "the page"), q],
+                "parameters": [*_page_params("doc_id", "page", "the page"), q,
+                               {**tolerant, "description": "1: box the words a tolerant "
+                                "search (see /api/search) matched"}],
                 "responses": {
                     "200": _json(_PAGE, "the page"),
                     "400": _json(_ERROR, "the query cannot be parsed"),

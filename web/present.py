@@ -61,8 +61,10 @@ class HitGroup:
 
 
 def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
-              catalog: Store | None) -> list[HitView]:
-    """Each hit with its page's size, its document's page count and its match boxes."""
+              catalog: Store | None,
+              text_layer: Sequence[Sequence[str]] | None = None) -> list[HitView]:
+    """Each hit with its page's size, its document's page count and its match boxes
+    (`text_layer`: the sequences for a hit with a text layer, when they differ)."""
     views = []
     pages: dict[str, int] = {}
     for hit in hits:
@@ -72,9 +74,11 @@ def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
             pages[hit.doc_id] = int(doc["page_count"] or 0) if doc is not None else 0
         width = float(row["width"]) if row is not None else 612.0
         height = float(row["height"]) if row is not None else 792.0
-        boxes = (match_boxes(json.loads(row["words"] or "[]"), sequences,
+        marks = text_layer if text_layer is not None and hit.text_source == "text" \
+            else sequences
+        boxes = (match_boxes(json.loads(row["words"] or "[]"), marks,
                              line_numbers.word_indexes(json.loads(row["annotations"] or "{}")))
-                 if row is not None and sequences else [])
+                 if row is not None and marks else [])
         views.append(HitView(hit=hit, excerpt=trusted_marks(hit.excerpt),
                              pages=pages[hit.doc_id], width=width, height=height, boxes=boxes))
     return views

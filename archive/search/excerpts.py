@@ -67,7 +67,7 @@ def _spans(text: str, sequences: Sequence[Sequence[str]],
     """`matches.match_spans`, done mostly in C unless the query has wildcards, a word it
     wants is hyphenated across a line on this page, or the page has margin line numbers."""
     wanted = {word for seq in sequences for word in seq}
-    if margins or any(c in word for word in wanted for c in "*?~"):  # matches.py reads them
+    if margins or any(c in word for word in wanted for c in "*?~|"):  # matches.py reads them
         return match_spans(text, sequences, margins)
     forms, found, joined = analysed_words(text)
     if joined & wanted:  # a wanted word hyphenated across a line: the tokenizer's way

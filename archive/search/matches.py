@@ -5,13 +5,16 @@ words analysed exactly as the index analyses them (`index.word_tokens`, `analyse
 what is boxed on the image is what the index found: for the phrase "sally port" both words
 of each occurrence, never every "port" on the page; a word hyphenated across a line end
 ("sal-" + "ly") is found as the whole word; `detain*` and `hennepin~` box the words they
-expand to.
+expand to; a fuzzy word looked up in the index comes as `typed|found|...` (its analysed
+forms, the typed word's first), and `fuzzy_words` names the page's words that matched
+only through the others.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import lru_cache
@@ -19,11 +22,15 @@ from functools import lru_cache
 from archive.models import Word
 from archive.search.index import analyse_word, analysed_tokens, word_tokens
 
+_LINE_END = re.compile(r"(?<=-)\s+")  # inside a word joined across a line-break hyphen
 Box = list[float]  # [x0, y0, x1, y1] in the same unit as the words (PDF points)
 
 
 def _pattern_test(word: str) -> Callable[[str], bool] | None:
-    """A test for a wildcard (`detain*`) or fuzzy (`salli~1/0`) query word; None if exact."""
+    """A test for a wildcard (`detain*`), fuzzy (`salli~1/0`) or expanded fuzzy
+    (`salli|sali|talli`) query word; None if exact."""
+    if "|" in word:
+        return frozenset(word.split("|")).__contains__
     if "~" in word:
         text, _, rest = word.partition("~")
         distance, _, prefix = rest.partition("/")
@@ -33,6 +40,14 @@ def _pattern_test(word: str) -> Callable[[str], bool] | None:
                                    for c in word) + r"\Z")
         return lambda form: regex.match(form) is not None
     return None
+
+
+def _typed_form(word: str) -> str | None:
+    """The analysed form of the word typed for a query word (`salli` for `salli|sali`,
+    `salli~1/0`); None for a wildcard, which is not a word typed."""
+    if "*" in word or "?" in word:
+        return None
+    return word.partition("|")[0].partition("~")[0]
 
 
 def _fuzzy(form: str, text: str, distance: int, prefix: int) -> bool:
@@ -68,6 +83,12 @@ class _Wanted:
             found = exact + tuple(w for w, test in self._tests if test(form))
             self._memo[form] = found
         return found
+
+    def only_fuzzy(self, form: str) -> bool:
+        """Whether `form` matches query words only as another word than the one typed."""
+        keys = self.keys(form)
+        return bool(keys) and all((typed := _typed_form(k)) is not None and typed != form
+                                  for k in keys)
 
     def occurrences(self, at: dict[int, dict[str, set[int]]]) -> set[tuple[int, ...]]:
         """Each occurrence of a sequence, as the sorted ids gathered at its positions."""
@@ -120,6 +141,25 @@ def _stretch(text: str, parts: list[tuple[int, int]],
             pieces[-1:] = [(first, len(text[:start].rstrip())),
                            (end + len(text[end:last]) - len(text[end:last].lstrip()), last)]
     return pieces
+
+
+def fuzzy_words(text: str, sequences: Sequence[Sequence[str]],
+                margins: Sequence[Sequence[int]] = ()) -> list[str]:
+    """The words of `text`, as written and once each, that an occurrence of the sequences
+    matched fuzzily: through a word a fuzzy term found, not the word typed ("saliy" for
+    the tolerant phrase "sally port"). Empty when no sequence has a fuzzy word. `margins`:
+    see `match_spans`."""
+    if not any("|" in word or "~" in word for seq in sequences for word in seq):
+        return []
+    wanted = _Wanted(sequences)
+    spans = match_spans(text, sequences, margins)
+    starts = [start for start, _ in spans]
+    found: dict[str, None] = {}
+    for _, form, start, end in analysed_tokens(text, margins):
+        inside = bisect_right(starts, start) - 1
+        if inside >= 0 and end <= spans[inside][1] and wanted.only_fuzzy(form):
+            found.setdefault(_LINE_END.sub("", text[start:end]), None)  # sal-⏎ly: sal-ly
+    return list(found)
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
