@@ -230,7 +230,7 @@ EXPORT_ROW = {
         "bates": _TEXT_OR_NULL,
         "exemptions": {"type": "array", "items": {"type": "string"}},
         "redacted": {"type": "string", "enum": ["yes", "no"]},
-        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "text_source": _TEXT_SOURCE,
         "score": {"type": "number"},
         "url": {"type": "string", "description": "the page's permalink (absolute)"},
         "citation": {"type": "string", "description": "the page's citation line"},
