@@ -378,3 +378,60 @@ def test_a_typeset_apostrophe_is_a_typed_one(tmp_path: Path) -> None:
     assert [h.page for h in _search(settings, "\"tarrant's commerce clause\"").hits] == [1]
     (hit,) = _search(settings, "\"state’s own\"").hits
     assert hit.page == 2 and "<mark>State&#39;s</mark> <mark>own</mark>" in hit.excerpt
+
+
+def _numbered(text: str) -> tuple[str, dict[str, object]]:
+    """A page of numbered lines ("1 the text"), with the `line_numbers` annotation the
+    detector gives such a page (the numbers' spans in the text)."""
+    lines = text.split("\n")
+    out, spans = [], []
+    at = 0
+    for number, line in enumerate(lines, 1):
+        label = str(number)
+        spans.append([at, at + len(label)])
+        out.append(f"{label} {line}")
+        at += len(label) + 1 + len(line) + 1
+    return "\n".join(out), {"line_numbers": {"words": [], "spans": spans}}
+
+
+def test_margin_line_numbers_are_no_words_of_a_bridge(tmp_path: Path) -> None:
+    """Transcripts number their lines: the numbers at the foot of page 1 and the head of
+    page 2 stand between a sentence's words, and are left out of the bridge as they are
+    out of a page's own phrases."""
+    from archive.search import index
+    first, first_notes = _numbered("Q. Where were you on the night\nof the fire at the "
+                                   "grain elevator, when\nthe alarm")
+    second, second_notes = _numbered("sounded? A. At home with my\nfamily in Tulsa.")
+    settings = load_settings(tmp_path / "home")
+    doc = {"doc_id": "1" * 16, "title": "deposition", "kind": "pdf", "page_count": 2,
+           "productions": [{"slug": "depo", "name": "Depositions"}]}
+    with index.writer(index.recreate(settings.whoosh_dir)) as w:
+        index.add_pages(w, doc, [
+            {"page_no": 1, "text": first, "text_source": "text", "annotations": first_notes},
+            {"page_no": 2, "text": second, "text_source": "text",
+             "annotations": second_notes}])
+    (bridge,) = [b for b in index.page_bridges([
+        {"page_no": 1, "text": first, "annotations": first_notes},
+        {"page_no": 2, "text": second, "annotations": second_notes}]) if b]
+    assert not re.search(r"\d", bridge), bridge  # the numbers are spaces
+    for phrase in ("\"when the alarm sounded\"", "\"elevator when the alarm sounded a\""):
+        assert [h.page for h in _search(settings, phrase).hits] == [1], phrase
+    (hit,) = _search(settings, "\"the alarm sounded\"").hits
+    assert "<mark>the</mark> <mark>alarm</mark>\n[p. 2]\n" in hit.excerpt
+    assert _search(settings, "\"alarm 1 sounded\"").total == 0  # page 2's number is out
+
+
+def test_fuzzy_and_tolerant_phrases_cross_a_break_too(tmp_path: Path) -> None:
+    settings = _memo(tmp_path, [
+        ["Memorandum for the record", "the inmates were held in the administrative"],
+        ["segregation unit until the hearing", "the next day"]])
+    for phrase in ("\"administrative segregation unit\"",
+                   "\"administrative segregaton~1 unit\"", "\"adminstrative~1 segregation\""):
+        assert [h.page for h in _search(settings, phrase).hits] == [1], phrase
+    with open_searcher(settings) as searcher:
+        # tolerant phrases are fuzzy on OCR'd pages only: on this text layer, as typed
+        assert [h.page for h in search(searcher, "\"administrative segregation\"", settings,
+                                       tolerant=True).hits] == [1]
+        assert search(searcher, "\"administrative segregaton\"", settings,
+                      tolerant=True).total == 0
+    assert _search(settings, "\"segregation unit\"").total == 1  # page 2's own: not doubled

@@ -4,20 +4,22 @@ they start, the excerpt that shows the join, and what to mark on both pages.
 A phrase query on page text also asks each page's `bridge` (`archive.search.bridges`)
 for the phrase at positions on both sides of the break, so a bridge never adds a page
 for a phrase lying wholly on one page (the page's own text answers that). Totals are
-unchanged: the bridge is a field of the page, not a page of its own.
+unchanged: the bridge is a field of the page, not a page of its own. Phrases with fuzzy
+words (`"irigation~1 permit"`, tolerant mode) cross too: the same words stand for theirs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import matching, query
 
 from archive.models import Word, page_key
-from archive.search import bridges, excerpts
+from archive.search import bridges, collectors, excerpts, fuzzy
 from archive.search.collectors import ExactPhrase
+from archive.search.fuzzy import FuzzyPhrase
 from archive.search.index import analysed_words, normalize_text
 from archive.search.matches import Box, matched_words, occurrence_boxes
 
@@ -28,13 +30,7 @@ class BridgePhrase(ExactPhrase):
     """A phrase of a page's bridge that starts before the break and ends after it."""
 
     def keeps(self, starts: set[int], first: list[int], last: list[int]) -> bool:  # noqa: D102
-        join, size = bridges.JOIN, len(self.words)
-        if any(join - size < start < join for start in starts):  # on join - 1 and join
-            return True
-        # A word hyphenated over the break ("sal-" + "ly") stands at join - 1 and join: a
-        # phrase may start or end on it.
-        return (join in starts and join - 1 in first) or (join - size in starts
-                                                          and join in last)
+        return crosses(len(self.words), starts, first, last)
 
     def _fallback(self, searcher: Any, context: Any) -> Any:
         # Whoosh's own phrase would also match phrases lying on one side of the break,
@@ -43,17 +39,73 @@ class BridgePhrase(ExactPhrase):
         return matching.NullMatcher()
 
 
+def crosses(size: int, starts: set[int], first: list[int], last: list[int]) -> bool:
+    """Whether a phrase of `size` words standing in a bridge at `starts`, its first and
+    last words at `first` and `last`, runs over the break."""
+    join = bridges.JOIN
+    if any(join - size < start < join for start in starts):  # on join - 1 and join
+        return True
+    # A word hyphenated over the break ("sal-" + "ly") stands at join - 1 and join: a
+    # phrase may start or end on it.
+    return (join in starts and join - 1 in first) or (join - size in starts and join in last)
+
+
+class BridgeFuzzyPhrase(FuzzyPhrase):
+    """A phrase with fuzzy words (`fuzzy.FuzzyPhrase`) in a page's bridge, over the break."""
+
+    def __init__(self, phrase: FuzzyPhrase) -> None:
+        super().__init__(phrase.members, phrase.typed, boost=phrase.boost,
+                         ocr_only=phrase.ocr_only)
+        self.fieldname = FIELD
+
+    def with_fuzzy(self, change: Callable[[Any], Any]) -> BridgeFuzzyPhrase:  # noqa: D102
+        return BridgeFuzzyPhrase(super().with_fuzzy(change))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BridgeFuzzyPhrase) and super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((FIELD, super().__hash__()))
+
+    def __repr__(self) -> str:
+        return f"Bridge{super().__repr__()}"
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:  # noqa: D102
+        if not searcher.is_atomic():
+            subs = searcher.leaf_searchers()
+            return matching.MultiMatcher([self.matcher(sub, context) for sub, _ in subs],
+                                         [offset for _, offset in subs])
+        if FIELD not in searcher.schema:
+            return matching.NullMatcher()
+        reader = searcher.reader()
+        slots = [[m.exact, *([] if m.fuzzy is None else fuzzy.found_words(m.fuzzy, reader))]
+                 for m in self.members]
+        fuzzy_on = None
+        if self.ocr_only:
+            sources = collectors.doc_values(reader, "text_source")
+            fuzzy_on = lambda docnum: sources[docnum] != ("text",)  # noqa: E731
+        size = len(self.members)
+        return collectors.phrase_matcher(
+            searcher, context, FIELD, slots, self.boost, fuzzy_weight=fuzzy.FUZZY_WEIGHT,
+            fuzzy_on=fuzzy_on,
+            keeps=lambda starts, first, last: crosses(size, starts, first, last))
+
+
 def across_pages(q: query.Query, closed: frozenset[str] = frozenset()) -> query.Query:
-    """`q` with each phrase of page text also matched across a page break (by the page
-    where it starts), except over the bridges of the pages in `closed` (page keys)."""
+    """`q` with each phrase of page text (exact, or with fuzzy words) also matched across
+    a page break (by the page where it starts), except over the bridges of the pages in
+    `closed` (page keys)."""
     shut = query.Or([query.Term("id", key) for key in sorted(closed)]) if closed else None
 
     def visit(node: query.Query) -> query.Query:
         if (type(node) is query.Phrase and node.fieldname == "text" and node.slop == 1
                 and len(node.words) > 1):
             bridge: query.Query = BridgePhrase(FIELD, node.words, boost=node.boost)
-            return query.Or([node, bridge if shut is None else query.AndNot(bridge, shut)])
-        return node
+        elif type(node) is FuzzyPhrase and len(node.members) > 1:
+            bridge = BridgeFuzzyPhrase(node)
+        else:
+            return node
+        return query.Or([node, bridge if shut is None else query.AndNot(bridge, shut)])
     return q.accept(visit)
 
 
@@ -113,7 +165,8 @@ class Across:
 
 
 def on_page(searcher: Any, doc_id: str, page_no: int, text: str, words: Sequence[Word],
-            sequences: Sequence[Sequence[str]], closed: frozenset[str] = frozenset()
+            sequences: Sequence[Sequence[str]], closed: frozenset[str] = frozenset(), *,
+            margins: Sequence[Sequence[int]] = (), margin_words: Collection[int] = ()
             ) -> Across:
     """The parts of crossing matches on one page: the start of those running onto the
     next page, the end of those coming from the page before.
@@ -127,18 +180,22 @@ def on_page(searcher: Any, doc_id: str, page_no: int, text: str, words: Sequence
         words: the page's word boxes.
         sequences: from `query.query_terms`.
         closed: keys of pages whose bridge is not used (`query.closed_bridges`).
+        margins: the spans of the page's margin line numbers in `text`
+            (`line_numbers.spans`): a bridge holds them as spaces.
+        margin_words: the indexes of those numbers among `words`
+            (`line_numbers.word_indexes`).
     """
     found = Across()
     if searcher is None or not sequences:
         return found
-    text = normalize_text(text)
+    text = bridges.blank(normalize_text(text), margins)
     for part_of, bridge_page in ((_head, page_no - 1), (_tail, page_no)):
         if page_key(doc_id, bridge_page) in closed:
             continue
         value = _stored_bridge(searcher, doc_id, bridge_page)
         joined, join, _, across = _crossing(value, sequences)
         for start, end in across:
-            if part_of(found, text, words, joined, join, start, end):
+            if part_of(found, text, words, margin_words, joined, join, start, end):
                 if bridge_page < page_no:
                     found.from_page = bridge_page
                 else:
@@ -146,29 +203,29 @@ def on_page(searcher: Any, doc_id: str, page_no: int, text: str, words: Sequence
     return found
 
 
-def _tail(found: Across, text: str, words: Sequence[Word], joined: str, join: int,
-          start: int, end: int) -> bool:
+def _tail(found: Across, text: str, words: Sequence[Word], margins: Collection[int],
+          joined: str, join: int, start: int, end: int) -> bool:
     """Mark the part of a crossing match before the break, on its page's last words."""
     tail = joined[:join - 1]
     at = text.rfind(tail)
     if at < 0:  # the page changed since it was indexed
         return False
     found.spans.append((at + start, at + len(tail)))
-    occurrences = matched_words(words, [analysed_words(tail[start:])[0]])
+    occurrences = matched_words(words, [analysed_words(tail[start:])[0]], margins)
     if occurrences:
         found.boxes.extend(occurrence_boxes(words, occurrences[-1]))
     return True
 
 
-def _head(found: Across, text: str, words: Sequence[Word], joined: str, join: int,
-          start: int, end: int) -> bool:
+def _head(found: Across, text: str, words: Sequence[Word], margins: Collection[int],
+          joined: str, join: int, start: int, end: int) -> bool:
     """Mark the part of a crossing match after the break, on its page's first words."""
     head = joined[join:]
     at = text.find(head)
     if at < 0:
         return False
     found.spans.append((at, at + end - join))
-    occurrences = matched_words(words, [analysed_words(head[:end - join])[0]])
+    occurrences = matched_words(words, [analysed_words(head[:end - join])[0]], margins)
     if occurrences:
         found.boxes.extend(occurrence_boxes(words, occurrences[0]))
     return True

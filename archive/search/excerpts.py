@@ -23,7 +23,8 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
-            maxchars: int = 320, surround: int = 80) -> str:
+            maxchars: int = 320, surround: int = 80,
+            margins: Sequence[Sequence[int]] = ()) -> str:
     """Up to `top` passages of `text` holding the most matches, in page order, as HTML.
 
     Args:
@@ -33,12 +34,13 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
         top: passages to show at most.
         maxchars: a passage's matches lie within this many characters.
         surround: characters of context on either side of a passage's matches.
+        margins: (start, end) of the text's margin line numbers (see `matches.match_spans`).
 
     Returns:
         The passages joined by " … ", text escaped, matches in <mark>; "" if nothing matched.
         Passages that would overlap or touch are shown as one, so no text is repeated.
     """
-    spans = found_spans(text, sequences)
+    spans = found_spans(text, sequences, margins)
     if not spans:
         return ""
     groups: list[list[tuple[int, int]]] = []
@@ -60,12 +62,13 @@ def window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int,
     return start, end
 
 
-def found_spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
-    """`matches.match_spans`, done mostly in C unless the query has wildcards or a word it
-    wants is hyphenated across a line on this page."""
+def found_spans(text: str, sequences: Sequence[Sequence[str]],
+                margins: Sequence[Sequence[int]] = ()) -> list[tuple[int, int]]:
+    """`matches.match_spans`, done mostly in C unless the query has wildcards, a word it
+    wants is hyphenated across a line on this page, or the page has margin line numbers."""
     wanted = {word for seq in sequences for word in seq}
-    if any(c in word for word in wanted for c in "*?~"):  # patterns: matches.py reads them
-        return match_spans(text, sequences)
+    if margins or any(c in word for word in wanted for c in "*?~|"):  # matches.py reads them
+        return match_spans(text, sequences, margins)
     forms, found, joined = analysed_words(text)
     if joined & wanted:  # a wanted word hyphenated across a line: the tokenizer's way
         return match_spans(text, sequences)
@@ -73,7 +76,7 @@ def found_spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int
     spans: list[tuple[int, int]] = []
     for seq in sequences:
         n = len(seq)
-        spans.extend((found[i].start(), found[i + n - 1].end()) for i in hits
+        spans.extend((found[i][1], found[i + n - 1][2]) for i in hits
                      if forms[i:i + n] == list(seq))
     return merge_spans(spans)
 

@@ -19,7 +19,7 @@ from archive.config import Settings
 from archive.models import Hit
 from archive.search import bounds
 from archive.search.index import added_key, added_seconds
-from archive.search.query import closed_bridges, hit_of, parse, prepare
+from archive.search.query import Marks, closed_bridges, hit_of, parse, prepare
 
 CHUNK = 500  # hits whose stored fields and excerpts are read at a time
 
@@ -46,8 +46,8 @@ def restrict(q: query.Query, window: Window) -> query.Query:
     return q
 
 
-def _added_hit(fields: dict[str, Any], score: float, sequences: list[list[str]],
-               closed: frozenset[str]) -> Hit:
+def _added_hit(fields: dict[str, Any], score: float,
+               sequences: Marks | list[list[str]], closed: frozenset[str]) -> Hit:
     hit = hit_of(fields, score, sequences, closed)
     hit.extra["added"] = added_seconds(fields.get("added"))
     hit.extra["pages"] = int(fields.get("pages") or 0)
@@ -84,7 +84,7 @@ def count(searcher: Searcher | None, text: str, settings: Settings, window: Wind
 
 
 def _prepared(searcher: Searcher | None, text: str, settings: Settings,
-              window: Window) -> tuple[query.Query, list[list[str]], bounds.Deadline]:
+              window: Window) -> tuple[query.Query, Marks | list[list[str]], bounds.Deadline]:
     """The query narrowed to the window, what excerpts mark, and its deadline (without a
     searcher, the query is only checked)."""
     deadline = bounds.Deadline(settings.search_deadline)
@@ -112,7 +112,7 @@ class Export:
 
     searcher: Searcher
     matcher_query: query.Query
-    sequences: list[list[str]]
+    sequences: Marks | list[list[str]]
     deadline: bounds.Deadline
     total: int
     limit: int
