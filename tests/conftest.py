@@ -294,6 +294,10 @@ def chromium_browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Headless chromium, once per session, for the tests marked `browser`."""
+    """Headless chromium, once per session, for the tests marked `browser` (one Playwright
+    per thread: a test must not start its own)."""
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with chromium_browser() as chromium:
         yield chromium
