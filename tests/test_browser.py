@@ -19,6 +19,7 @@ from conftest import (
     HOSTILE_LINES,
     HOSTILE_NAME,
     REPO,
+    RESOURCES,
     has_tesseract,
     reading_room,
     write_text_pdf,
@@ -73,6 +74,20 @@ def base_url(browser_home: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def opinion_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A reading room of its own over the First Circuit opinion (a born-digital PDF)."""
+    from archive.ingest.pipeline import add_production
+
+    root = tmp_path_factory.mktemp("opinion")
+    (root / "in").mkdir()
+    shutil.copy(RESOURCES / "born_digital_ca1_opinion_20-1507.pdf", root / "in")
+    settings = load_settings(root / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
+    assert not add_production([root / "in"], settings, production="Opinions").failed
+    with reading_room(settings.home) as url:
+        yield url
+
+
 @pytest.fixture
 def context(browser: Any, base_url: str) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -105,14 +120,21 @@ def wait_for_image(page: Any, selector: str) -> None:
         "i.naturalWidth > 0; }", arg=selector)
 
 
-def test_search_click_hit_highlight_and_cite(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
-    page = context.new_page()
+def search_from_home(page: Any, base_url: str, query: str) -> list[str]:
+    """Type `query` in the home page's search box and wait for the hits; returns the list
+    the page's script errors go to."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(base_url + "/")
-    page.fill("main input[name=q]", '"sally port"')
+    page.fill("main input[name=q]", query)
     page.press("main input[name=q]", "Enter")
     page.wait_for_selector(".hit")
+    return errors
+
+
+def test_search_click_hit_highlight_and_cite(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    errors = search_from_home(page, base_url, '"sally port"')
     assert page.locator("h1.summary").inner_text().startswith("1 matching page")
     wait_for_image(page, ".hit .thumb img")
     assert page.locator(".hit svg.overlay rect.match").count() == 1
@@ -223,6 +245,31 @@ def test_redaction_outlines_toggle(context, base_url, browser_home, artifacts) -
     assert toggle.is_checked() and outlines.is_visible()
     toggle.uncheck()
     assert not outlines.is_visible()
+
+
+def test_a_phrase_over_a_page_break_is_marked_on_both_pages(browser, opinion_url,  # type: ignore[no-untyped-def]
+                                                             artifacts) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors = search_from_home(page, opinion_url, "\"parties' agreement alone\"")
+    assert "agreement [p. 8] alone" in " ".join(page.locator(".hit .excerpt").inner_text().split())
+    page.locator("a.hit-link").first.click()
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}/page/7\?q="))
+    for number, link in ((7, "a.across-to"), (8, "a.across-from")):
+        wait_for_image(page, "#page-figure img")
+        image = page.locator("#page-figure img").bounding_box()
+        (box,) = [r.bounding_box() for r in page.locator("#page-figure rect.match").all()]
+        # page 7's part sits at the foot of its page, page 8's at the top of its body
+        where = (box["y"] - image["y"]) / image["height"]
+        assert (where > 0.85) if number == 7 else (where < 0.15), (number, where)
+        assert page.locator("pre.page-text mark").all_inner_texts() == (
+            ["parties' agreement"] if number == 7 else ["alone"])
+        page.screenshot(path=str(artifacts / f"page-break-{number}.png"))
+        if number == 7:
+            page.locator(link).click()
+            page.wait_for_url(re.compile(r"/page/8\?q="))
+    assert page.locator(".query-bar a.across-from").inner_text() == "p. 7"
+    assert errors == []
+    page.close()
 
 
 def test_hybrid_page_shows_which_words_ocr_read(context, base_url, browser_home, artifacts) -> None:  # type: ignore[no-untyped-def]

@@ -9,8 +9,9 @@ from werkzeug.wrappers import Response
 
 from archive import records as foia_records
 from archive.foia import line_numbers
+from archive.search import crossing
 from archive.search.matches import match_boxes
-from archive.search.query import parse, query_terms
+from archive.search.query import closed_bridges, parse, query_terms
 from web.db import get_catalog, get_searcher, get_settings
 from web.exports import rows_response
 from web.links import absolute_url, public_root
@@ -71,9 +72,14 @@ def page(doc_id: str, page_no: int) -> Response:
     if q:
         settings = get_settings()
         parse(q, settings)  # a malformed query is a 400, not an empty list
-        data["matches"] = match_boxes(record.words, query_terms(
-            q, settings, get_searcher(), tolerant=tolerant_arg() is not None,
-            text_layer=record.text_source == "text"), line_numbers.word_indexes(record.annotations))
+        sequences = query_terms(q, settings, get_searcher(), tolerant=tolerant_arg() is not None,
+                                text_layer=record.text_source == "text")
+        margin_words = line_numbers.word_indexes(record.annotations)
+        across = crossing.on_page(  # a phrase's part on this side of a page break
+            get_searcher(), doc_id, page_no, record.text, record.words, sequences,
+            closed_bridges(settings), margins=line_numbers.spans(record.annotations),
+            margin_words=margin_words)
+        data["matches"] = match_boxes(record.words, sequences, margin_words) + across.boxes
     return jsonify(data)
 
 

@@ -23,9 +23,9 @@ from archive import storage
 from archive.citation import citation_line
 from archive.errors import IndexLostError, NotFoundError, QueryError
 from archive.foia import line_numbers
-from archive.search import rewrites
+from archive.search import crossing, rewrites
 from archive.search.matches import highlight_text, match_boxes
-from archive.search.query import matching_pages, query_terms
+from archive.search.query import closed_bridges, matching_pages, query_terms
 from web import foia, pageimages, sources
 from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
@@ -103,6 +103,12 @@ def page(doc_id: str, page_no: int) -> str:
     record = load_page(doc_id, page_no)
     q = query_arg()
     hit_pages, sequences, notice = query_matches(doc_id, q, record.text_source)
+    margins = line_numbers.spans(record.annotations)
+    margin_words = line_numbers.word_indexes(record.annotations)
+    across = crossing.on_page(get_searcher() if sequences else None, doc_id, page_no,
+                              record.text, record.words, sequences,
+                              closed_bridges(get_settings()), margins=margins,
+                              margin_words=margin_words)
     width, height = page_image_size(record.width, record.height,
                                     current_app.config["IMAGE_WIDTH"])
     catalog = get_catalog()
@@ -119,13 +125,13 @@ def page(doc_id: str, page_no: int) -> str:
         if catalog is not None else [],
         parent=foia.parent(catalog, record.doc) if catalog is not None else None,
         bates_typed=stamped(request.args.get("bates", "", type=str), record),
-        boxes=match_boxes(record.words, sequences, line_numbers.word_indexes(
-            record.annotations)) if sequences else [],
-        text_html=trusted_marks(highlight_text(record.text, sequences,
-                                               line_numbers.spans(record.annotations))),
-        text_parts=sources.text_parts(record.text, record.annotations, sequences,
-                                      line_numbers.spans(record.annotations)),
+        boxes=(match_boxes(record.words, sequences, margin_words) if sequences else [])
+        + across.boxes,
+        text_html=trusted_marks(highlight_text(record.text, sequences, margins, across.spans)),
+        text_parts=sources.text_parts(record.text, record.annotations, sequences, margins,
+                                      across.spans),
         ocr_regions=sources.ocr_regions(record.annotations, len(record.text)),
+        across=across,
         hit_pages=hit_pages,
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),

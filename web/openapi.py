@@ -132,7 +132,8 @@ _PAGE = {
                         "description": "on a text+ocr page, the pictures read by OCR; the "
                                        "other words are the text layer's"},
         "matches": {"type": "array", "description": "with q: [x0, y0, x1, y1] of the words "
-                    "the query matched (a phrase's words on one line share a box)",
+                    "the query matched (a phrase's words on one line share a box; a phrase "
+                    "running over a page break has its part on each page)",
                     "items": _BOX},
         "url": {"type": "string"},
         "image": {"type": "string"},

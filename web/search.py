@@ -14,7 +14,7 @@ from archive.errors import NotFoundError
 from archive.foia import exemptions
 from archive.foia.kinds import KINDS
 from archive.models import SearchResults
-from archive.search.query import bates_lookup, query_terms
+from archive.search.query import bates_lookup, closed_bridges, query_terms
 from archive.search.query import search as run_search
 from web.auth import is_editor
 from web.db import get_catalog, get_searcher, get_settings
@@ -209,7 +209,7 @@ def results() -> str | Response:
     views = hit_views(found.hits, query_terms(query.q, settings, searcher,
                                               tolerant=query.tolerant), get_catalog(),
                       query_terms(query.q, settings, searcher, tolerant=True, text_layer=True)
-                      if query.tolerant else None)
+                      if query.tolerant else None, searcher, closed_bridges(settings))
     productions = production_names()
     pagelen = current_app.config["RESULTS_PER_PAGE"]
     pages = math.ceil(found.total / pagelen)

@@ -29,10 +29,12 @@ def ocr_regions(annotations: dict[str, Any], length: int) -> list[dict[str, Any]
 
 
 def text_parts(text: str, annotations: dict[str, Any], sequences: Sequence[Sequence[str]],
-               margins: Sequence[Sequence[int]] = ()) -> list[TextPart]:
+               margins: Sequence[Sequence[int]] = (),
+               extra: Sequence[tuple[int, int]] = ()) -> list[TextPart]:
     """The page's text cut where OCR'd pictures begin and end, the query's matches marked
-    (`margins`: the text's margin line numbers, as `highlight_text` takes them); [] for a
-    page with no OCR'd picture (its text is shown whole)."""
+    (`margins`: the text's margin line numbers, `extra`: spans marked too, a phrase's part
+    over a page break, as `highlight_text` takes them); [] for a page with no OCR'd picture
+    (its text is shown whole)."""
     regions = sorted(ocr_regions(annotations, len(text)), key=lambda r: r["chars"][0])
     if not regions:
         return []
@@ -51,5 +53,7 @@ def text_parts(text: str, annotations: dict[str, Any], sequences: Sequence[Seque
     # text (it is still boxed on the image: match_boxes looks at all the words).
     return [TextPart(trusted_marks(highlight_text(
         text[start:end], sequences,
-        [(s - start, e - start) for s, e in margins if start <= s and e <= end])), ocr)
+        [(s - start, e - start) for s, e in margins if start <= s and e <= end],
+        [(max(s, start) - start, min(e, end) - start) for s, e in extra
+         if s < end and start < e])), ocr)
         for start, end, ocr in cuts]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import Any
 
@@ -165,19 +165,32 @@ class ExactPhrase(query.Phrase):
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:  # noqa: D102
         if self.slop != 1 or self.fieldname not in searcher.schema:
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         field = searcher.schema[self.fieldname]
         if not field.format or not field.format.supports("positions"):
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         if not searcher.is_atomic():  # collectors search segment by segment; others may not
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         return phrase_matcher(searcher, context, self.fieldname, [[w] for w in self.words],
-                              self.boost)
+                              self.boost, keeps=self.keeps)
+
+    def keeps(self, starts: set[int], first: list[int], last: list[int]) -> bool:
+        """Whether a page where the phrase starts at these positions, its first and last
+        words at those, matches (any does)."""
+        return True
+
+    def _fallback(self, searcher: Any, context: Any) -> Any:
+        """The matcher where positions cannot be compared here: Whoosh's own."""
+        return super().matcher(searcher, context)
+
+
+Keeps = Callable[[set[int], list[int], list[int]], bool]
 
 
 def phrase_matcher(searcher: Any, context: Any, fieldname: str,
                    slots: Sequence[Sequence[str]], boost: float = 1.0, *,
-                   fuzzy_weight: float = 1.0, fuzzy_on: Any = None) -> Any:
+                   fuzzy_weight: float = 1.0, fuzzy_on: Any = None,
+                   keeps: Keeps | None = None) -> Any:
     """The pages of one segment (`searcher` is atomic) where a word of each slot stands at
     consecutive positions, in order.
 
@@ -185,7 +198,9 @@ def phrase_matcher(searcher: Any, context: Any, fieldname: str,
     found). A page where the typed words stand together scores as `query.Phrase` would (the
     sum of their scores); a page matched only through other words (fuzzily) scores
     `fuzzy_weight` times the sum of the scores of the words it has, and is left out unless
-    `fuzzy_on(docnum)` (when given) is true.
+    `fuzzy_on(docnum)` (when given) is true. With `keeps`, a page matches only where
+    `keeps(starts, first, last)` accepts the positions the phrase starts at and those of
+    its first and last words (`crossing.BridgePhrase`: phrases over a page break).
     """
     field = searcher.schema[fieldname]
     reader = searcher.reader()
@@ -205,7 +220,7 @@ def phrase_matcher(searcher: Any, context: Any, fieldname: str,
             return matching.NullMatcher()
         coded.append(words)
     docs, picks, factors = _aligned(reader, fieldname, coded, field.format, fuzzy_weight,
-                                    fuzzy_on)
+                                    fuzzy_on, keeps)
     if not docs:
         return matching.NullMatcher()
     weighting = context.weighting if context is not None else searcher.weighting
@@ -218,7 +233,7 @@ def phrase_matcher(searcher: Any, context: Any, fieldname: str,
 
 
 def _aligned(reader: Any, fieldname: str, slots: list[list[bytes | None]], fmt: Any,
-             fuzzy_weight: float, fuzzy_on: Any,
+             fuzzy_weight: float, fuzzy_on: Any, keeps: Keeps | None = None,
              ) -> tuple[list[int], list[list[tuple[bytes, float]]], list[float]]:
     """The pages of a segment where a word of each slot stands at consecutive positions, in
     order; on each, the word counted for each slot and its frequency on the page, and the
@@ -251,11 +266,12 @@ def _aligned(reader: Any, fieldname: str, slots: list[list[bytes | None]], fmt: 
     factors: list[float] = []
     for d in sorted(candidates):
         on_page = [[w for w in slot if w is not None and d in found[w]] for slot in slots]
-        starts = _starts(on_page, found, d)
+        starts = _kept(_starts(on_page, found, d), on_page, found, d, keeps)
         if not starts or reader.is_deleted(d):
             continue
         if not alternatives or (typed and all(d in found[w] for w in typed)
-                                and _starts([[w] for w in typed], found, d)):
+                                and _kept(_starts([[w] for w in typed], found, d),
+                                          [[w] for w in typed], found, d, keeps)):
             chosen = typed
             factors.append(1.0)
         elif fuzzy_on is None or fuzzy_on(d):
@@ -267,6 +283,17 @@ def _aligned(reader: Any, fieldname: str, slots: list[list[bytes | None]], fmt: 
         docs.append(d)
         picks.append([(w, found[w][d][1]) for w in chosen])
     return docs, picks, factors
+
+
+def _kept(starts: set[int], on_page: list[list[bytes]],
+          found: dict[bytes, dict[int, tuple[list[int], float]]], d: int,
+          keeps: Keeps | None) -> set[int]:
+    """`starts`, or none of them where `keeps` refuses the page's positions."""
+    if not starts or keeps is None:
+        return starts
+    first = [p for w in on_page[0] for p in found[w][d][0]]
+    last = [p for w in on_page[-1] for p in found[w][d][0]]
+    return starts if keeps(starts, first, last) else set()
 
 
 def _starts(on_page: list[list[bytes]], found: dict[bytes, dict[int, tuple[list[int], float]]],

@@ -40,7 +40,7 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
         The passages joined by " … ", text escaped, matches in <mark>; "" if nothing matched.
         Passages that would overlap or touch are shown as one, so no text is repeated.
     """
-    spans = _spans(text, sequences, margins)
+    spans = found_spans(text, sequences, margins)
     if not spans:
         return ""
     groups: list[list[tuple[int, int]]] = []
@@ -50,11 +50,11 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
         else:
             groups.append([span])
     best = sorted(range(len(groups)), key=lambda i: (-len(groups[i]), i))[:top]
-    windows = merge_spans(_window(text, groups[i], surround) for i in best)
-    return BETWEEN.join(_passage(text, start, end, spans) for start, end in windows)
+    windows = merge_spans(window(text, groups[i], surround) for i in best)
+    return BETWEEN.join(passage(text, start, end, spans) for start, end in windows)
 
 
-def _window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int, int]:
+def window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int, int]:
     """The stretch of text shown for a group of matches: `surround` characters of context
     on either side, not cutting a word."""
     start = _word_start(text, max(0, group[0][0] - surround), group[0][0])
@@ -62,8 +62,8 @@ def _window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int
     return start, end
 
 
-def _spans(text: str, sequences: Sequence[Sequence[str]],
-           margins: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+def found_spans(text: str, sequences: Sequence[Sequence[str]],
+                margins: Sequence[Sequence[int]] = ()) -> list[tuple[int, int]]:
     """`matches.match_spans`, done mostly in C unless the query has wildcards, a word it
     wants is hyphenated across a line on this page, or the page has margin line numbers."""
     wanted = {word for seq in sequences for word in seq}
@@ -81,7 +81,7 @@ def _spans(text: str, sequences: Sequence[Sequence[str]],
     return merge_spans(spans)
 
 
-def _passage(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+def passage(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
     """text[start:end] escaped, every match inside it marked (passages that overlapped
     were merged, so a match of another group can lie inside)."""
     out: list[str] = []

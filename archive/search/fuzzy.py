@@ -138,7 +138,7 @@ class FuzzyPhrase(query.Query):
             return matching.MultiMatcher([self.matcher(sub, context) for sub, _ in subs],
                                          [offset for _, offset in subs])
         reader = searcher.reader()
-        slots = [[m.exact, *([] if m.fuzzy is None else _found(m.fuzzy, reader))]
+        slots = [[m.exact, *([] if m.fuzzy is None else found_words(m.fuzzy, reader))]
                  for m in self.members]
         fuzzy_on = None
         if self.ocr_only:
@@ -148,7 +148,7 @@ class FuzzyPhrase(query.Query):
                                          fuzzy_weight=FUZZY_WEIGHT, fuzzy_on=fuzzy_on)
 
 
-def _found(fuzzy: Any, reader: Any) -> list[str]:
+def found_words(fuzzy: Any, reader: Any) -> list[str]:
     """The analysed words a fuzzy term found in the segment `reader` reads; none when it was
     not expanded (`bounds.Expander` expands every query that is matched)."""
     if isinstance(fuzzy, SurfaceFuzzy):
@@ -162,7 +162,7 @@ def alternatives(exact: str, fuzzy: Any, reader: Any = None) -> str:
     reads, or in all of them), else its pattern (`salli~1/0`)."""
     if isinstance(fuzzy, SurfaceFuzzy):
         return fuzzy.pattern()
-    return "|".join(dict.fromkeys([exact, *_found(fuzzy, reader)]))
+    return "|".join(dict.fromkeys([exact, *found_words(fuzzy, reader)]))
 
 
 def _letters(word: str) -> int:

@@ -33,12 +33,14 @@ from whoosh.writing import IndexWriter
 from archive import records
 from archive.errors import ArchiveLockedError, IndexLostError, IndexOutOfDateError
 from archive.foia import kinds, line_numbers
+from archive.search import bridges
 
-SCHEMA_VERSION = 7  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
+SCHEMA_VERSION = 8  # 2: foia, dup_group, release_order; 3: agency_name, year, kind
 # of page; 4: added (when the page entered the index: feeds, alerts); 5: margins (the
 # spans of margin line numbers, kept out of the phrase sequence); 6: the tokenizer's
 # positions (line-end hyphen joins, soft hyphens, apostrophes, glued footnote marks);
-# 7: words (the words stemming changes, as written: fuzzy terms, archive.search.fuzzy)
+# 7: words (the words stemming changes, as written: fuzzy terms, archive.search.fuzzy);
+# 8: bridge (page N's end + page N+1's start)
 _VERSION_FILE = ".schema_version"
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
@@ -100,9 +102,39 @@ class HyphenJoiningTokenizer(Tokenizer):
         return token
 
 
-def text_analyzer() -> Any:
+class BridgeTokenizer(HyphenJoiningTokenizer):
+    """The words of a bridge (`archive.search.bridges`), the next page's first word at
+    position `bridges.JOIN`: a phrase at positions on both sides of it crosses the break.
+    """
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Token]:
+        joined, join = bridges.halves(value)
+        if join < 0 or not tokenize:  # not a bridge (a query typed as bridge:...)
+            yield from super().__call__(value, positions, chars, keeporiginal, removestops,
+                                        start_pos, start_char, tokenize, mode, **kwargs)
+            return
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        found = list(word_tokens(joined))
+        # A word over the break (joined across a hyphen or soft hyphen: "sal-" + "ly") is
+        # the tail's last word, at join - 1, and stands at join too, so a phrase that ends
+        # or starts on it is seen to cross the break.
+        tail = 1 + max((pos for pos, _, start, _ in found if start < join), default=-1)
+        shift = bridges.JOIN - tail + start_pos
+        for pos, text, start, end in found:
+            yield self._token(token, text, pos + shift, start + start_char, end + start_char,
+                              positions, chars, keeporiginal)
+            if start < join < end and pos + shift == bridges.JOIN - 1 + start_pos:
+                yield self._token(token, text, pos + shift + 1, start + start_char,
+                                  end + start_char, positions, chars, keeporiginal)
+
+
+def text_analyzer(tokenizer: Tokenizer | None = None) -> Any:
     """The analyzer of every full-text field: words, lowercased, accents folded, stemmed."""
-    return HyphenJoiningTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StemFilter()
+    return ((tokenizer or HyphenJoiningTokenizer()) | LowercaseFilter()
+            | CharsetFilter(accent_map) | StemFilter())
 
 
 class PageText(str):
@@ -295,6 +327,9 @@ def make_schema() -> fields.Schema:
         production=fields.TEXT(analyzer=analyzer, stored=True),
         production_id=fields.KEYWORD(commas=True, stored=True, sortable=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        # The last words of the page and the first of the next (archive.search.bridges).
+        bridge=fields.TEXT(analyzer=text_analyzer(BridgeTokenizer()), stored=True,
+                           phrase=True),
         words=SurfaceWordsField(),  # the words stemming changes, as written: fuzzy terms
         margins=fields.STORED(),  # [[start, end]] of the text's margin line numbers
         text_source=fields.ID(stored=True),
@@ -430,6 +465,7 @@ def page_fields(doc: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
         "production_id": ",".join(p["slug"] for p in productions),
         "text": PageText(text, margins),
         "_stored_text": text,  # shown as it is: the Whoosh document stores a plain str
+        "bridge": page.get("bridge") or "",
         "text_source": page["text_source"],
         "kind": kinds.page_kind(doc["kind"], page["text_source"], notes),
         "agency": "; ".join(p["agency"] for p in productions if p.get("agency")),
@@ -493,13 +529,24 @@ def _date(value: Any) -> datetime | None:
 def add_pages(w: IndexWriter, doc: dict[str, Any], pages: list[dict[str, Any]]) -> None:
     """Write (or overwrite) the pages of one document: all of them, always (the `words`
     field carries each of the document's words that stemming changes once, on the first
-    page that has it)."""
+    page that has it), each with its bridge to the next page (given in `pages`: a page's
+    bridge is written with the page after it)."""
     seen: set[str] = set()
-    for page in pages:
-        fields = page_fields(doc, page)
+    for page, bridge in zip(pages, page_bridges(pages), strict=True):
+        fields = page_fields(doc, {**page, "bridge": bridge})
         words = {w for w in surface_words(fields["text"]) if analyse_word(w) != w} - seen
         seen |= words
         w.update_document(**fields, words=sorted(words))
+
+
+def page_bridges(pages: list[dict[str, Any]]) -> list[str]:
+    """The bridge of each page to the next one (`archive.search.bridges`), margin line
+    numbers left out; "" where the next page is not among `pages`."""
+    found = bridges.page_bridges(
+        [normalize_text(page["text"] or "") for page in pages],
+        margins=[line_numbers.spans(page.get("annotations") or {}) for page in pages])
+    return [bridge if i + 1 < len(pages) and pages[i + 1]["page_no"] == page["page_no"] + 1
+            else "" for i, (page, bridge) in enumerate(zip(pages, found, strict=True))]
 
 
 def delete_document(w: IndexWriter, doc_id: str) -> None:

@@ -262,29 +262,35 @@ def match_boxes(words: Sequence[Word], sequences: Sequence[Sequence[str]],
         sequences: from `archive.search.query.query_terms`.
         margins: indexes of the words that are margin line numbers (see `matched_words`).
     """
+    return [box for occurrence in matched_words(words, sequences, margins)
+            for box in occurrence_boxes(words, occurrence)]
+
+
+def occurrence_boxes(words: Sequence[Word], occurrence: Sequence[int]) -> list[Box]:
+    """The boxes of one occurrence's words (indexes into `words`), one box a line."""
     boxes: list[Box] = []
-    for occurrence in matched_words(words, sequences, margins):
-        line: Box | None = None
-        for i in occurrence:
-            x0, y0, x1, y1 = (float(v) for v in words[i][:4])
-            if line is not None and not _starts_new_line([*line, ""], words[i]):
-                line = [min(line[0], x0), min(line[1], y0), max(line[2], x1), max(line[3], y1)]
-                continue
-            if line is not None:
-                boxes.append(line)
-            line = [x0, y0, x1, y1]
+    line: Box | None = None
+    for i in occurrence:
+        x0, y0, x1, y1 = (float(v) for v in words[i][:4])
+        if line is not None and not _starts_new_line([*line, ""], words[i]):
+            line = [min(line[0], x0), min(line[1], y0), max(line[2], x1), max(line[3], y1)]
+            continue
         if line is not None:
             boxes.append(line)
+        line = [x0, y0, x1, y1]
+    if line is not None:
+        boxes.append(line)
     return [[round(v, 2) for v in box] for box in boxes]
 
 
 def highlight_text(text: str, sequences: Sequence[Sequence[str]],
-                   margins: Sequence[Sequence[int]] = ()) -> str:
-    """The text as HTML: everything escaped, the matched words in <mark> (`margins`: see
-    `match_spans`)."""
+                   margins: Sequence[Sequence[int]] = (),
+                   extra: Iterable[tuple[int, int]] = ()) -> str:
+    """The text as HTML: everything escaped, the matched words (and the `extra` spans: a
+    phrase's part on this side of a page break) in <mark> (`margins`: see `match_spans`)."""
     out: list[str] = []
     done = 0
-    for start, end in match_spans(text, sequences, margins):
+    for start, end in merge_spans([*match_spans(text, sequences, margins), *extra]):
         out.append(html.escape(text[done:start]))
         out.append(f"<mark>{html.escape(text[start:end])}</mark>")
         done = end

@@ -22,7 +22,16 @@ from archive.config import Settings
 from archive.editing import withdrawals
 from archive.errors import IndexLostError, QueryError
 from archive.models import Hit, SearchResults
-from archive.search import bounds, collectors, excerpts, fuzzy, matches, require_embedded, rewrites
+from archive.search import (
+    bounds,
+    collectors,
+    crossing,
+    excerpts,
+    fuzzy,
+    matches,
+    require_embedded,
+    rewrites,
+)
 from archive.search.fuzzy import FuzzyPhrase, FuzzyPhrasePlugin, SurfaceFuzzy, SurfaceFuzzyPlugin
 from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
 from archive.store import open_store, store_exists
@@ -305,13 +314,15 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     if collapse:
         if production:
             matcher_query = query.Require(matcher_query, query.Term("production_id", production))
-        found = _collapsed(searcher, text, matcher_query, sequences, page, pagelen)
+        found = _collapsed(searcher, text, matcher_query, sequences, page, pagelen,
+                           closed_bridges(settings))
         found.tolerant = tolerant
         return found
     collector = collectors.CountingCollector(
         first + pagelen, _FACETS, only=("production_id", production) if production else None)
     searcher.search_with_collector(matcher_query, collector)
-    hits = [_hit(h, sequences) for h in collector.results()[first:first + pagelen]]
+    closed = closed_bridges(settings)
+    hits = [_hit(h, sequences, closed) for h in collector.results()[first:first + pagelen]]
     counts = {name: dict(counter) for name, counter in collector.counts.items()}
     return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
                          pagelen=pagelen, facets=counts, tolerant=tolerant)
@@ -321,8 +332,9 @@ def prepare(searcher: Searcher, text: str, settings: Settings, deadline: bounds.
             *, tolerant: bool = False) -> tuple[query.Query, Marks]:
     """A query string as run on the index, and what its excerpts mark: parsed and expanded
     within its bounds, a Bates number typed alone boosted, phrases matched exactly, the
-    deadline watched, pages withdrawn from public view left out. Every search of the
-    reading room and the CLI (results, feeds, exports, alerts) is built here.
+    deadline watched, phrases also matched over page breaks (`crossing`), pages withdrawn
+    from public view left out. Every search of the reading room and the CLI (results,
+    feeds, exports, alerts) is built here.
 
     Raises:
         QueryError: the query is malformed or over a limit.
@@ -333,7 +345,8 @@ def prepare(searcher: Searcher, text: str, settings: Settings, deadline: bounds.
     bates_key = rewrites.bates_key(text)
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
-    watched = bounds.watch(collectors.exact_phrases(parsed), deadline)
+    bridged = crossing.across_pages(parsed, closed_bridges(settings))
+    watched = bounds.watch(collectors.exact_phrases(bridged), deadline)
     reader = searcher.reader()
     marks = Marks(_marked(parsed, reader), _marked(parsed, reader, text_layer=True))
     return public(watched, settings), marks
@@ -347,6 +360,7 @@ class _Hidden:
     inode: int  # a catalog made anew is another file
     version: int = -1  # the catalog's data version when `found` was read
     found: query.Query | None = None
+    closed: frozenset[str] = frozenset()  # `closed_bridges`
 
 
 def withdrawn_query(settings: Settings) -> query.Query | None:
@@ -357,6 +371,20 @@ def withdrawn_query(settings: Settings) -> query.Query | None:
     a connection to the catalog and reads the list again only when another connection
     committed since (`Catalog.data_version`: ~10 us; reading the list: ~1 ms).
     """
+    held = _hidden(settings)
+    return held.found if held is not None else None
+
+
+def closed_bridges(settings: Settings) -> frozenset[str]:
+    """The keys of the pages whose bridge (`crossing`) must not be used: the withdrawn
+    pages and the pages before them (a bridge holds the next page's first words), so a
+    phrase running onto a withdrawn page neither matches nor shows its words."""
+    held = _hidden(settings)
+    return held.closed if held is not None else frozenset()
+
+
+def _hidden(settings: Settings) -> _Hidden | None:
+    """This thread's withdrawn pages of the archive, read again after any commit."""
     path = settings.catalog_path
     try:
         inode = path.stat().st_ino
@@ -374,10 +402,11 @@ def withdrawn_query(settings: Settings) -> query.Query | None:
         docs, pages = withdrawals.hidden_keys(held.catalog)
         terms = [query.Term("doc_id", d) for d in docs] + [query.Term("id", k) for k in pages]
         held.found, held.version = (query.Or(terms) if terms else None), version
+        held.closed = frozenset(pages) | {crossing.key_before(key) for key in pages}
     cache[path] = held
     while len(cache) > _HELD_PER_THREAD:  # a thread that searched other archives
         cache.popitem(last=False)[1].catalog.close()
-    return held.found
+    return held
 
 
 def public(q: query.Query, settings: Settings) -> query.Query:
@@ -387,7 +416,8 @@ def public(q: query.Query, settings: Settings) -> query.Query:
 
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
-               sequences: Marks, page: int, pagelen: int) -> SearchResults:
+               sequences: Marks, page: int, pagelen: int,
+               closed: frozenset[str]) -> SearchResults:
     """Hits with near-duplicate pages collapsed to their earliest release: the total and the
     facets count the pages shown, `folded` the copies left out.
 
@@ -414,7 +444,7 @@ def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
                 counter[value] = counter.get(value, 0) + 1
         counts[name] = counter
     first = (max(page, 1) - 1) * pagelen
-    hits = [_hit(results[rank], sequences) for rank in kept[first:first + pagelen]]
+    hits = [_hit(results[rank], sequences, closed) for rank in kept[first:first + pagelen]]
     return SearchResults(query=text, total=len(kept), hits=hits, page=page, pagelen=pagelen,
                          facets=counts, folded=len(results.top_n) - len(kept))
 
@@ -512,16 +542,22 @@ def bates_lookup(searcher: Searcher | None, text: str,
     return str(stored["doc_id"]), int(stored["page"])
 
 
-def _hit(h: Any, sequences: Marks) -> Hit:
-    return hit_of(h.fields(), float(h.score or 0.0), sequences)
+def _hit(h: Any, sequences: Marks, closed: frozenset[str]) -> Hit:
+    return hit_of(h.fields(), float(h.score or 0.0), sequences, closed)
 
 
-def hit_of(fields: dict[str, Any], score: float, marks: Marks | list[list[str]]) -> Hit:
+def hit_of(fields: dict[str, Any], score: float, marks: Marks | list[list[str]],
+           closed: frozenset[str] = frozenset()) -> Hit:
     """A hit from a page's stored fields, its score and what its excerpt marks (`Marks`
-    choose by the page's text source), with the words it matched only fuzzily."""
+    choose by the page's text source), with the words it matched only fuzzily; its
+    excerpt shows a phrase running over the break to the next page from its bridge, unless
+    the page is in `closed` (`closed_bridges`)."""
     text = fields.get("text", "")
     sequences = marks.of(fields.get("text_source", "")) if isinstance(marks, Marks) else marks
-    excerpt = excerpts.excerpt(text, sequences, margins=fields.get("margins") or ()) \
+    bridge = "" if fields.get("id") in closed else fields.get("bridge", "")
+    across = crossing.excerpt(bridge, sequences, int(fields["page"]) + 1)
+    own = excerpts.excerpt(text, sequences, margins=fields.get("margins") or ())
+    excerpt = excerpts.BETWEEN.join(filter(None, [own, across])) \
         or str(escape(_opening(text)))
     return Hit(
         fuzzy_words=matches.fuzzy_words(text, sequences, fields.get("margins") or ()),
@@ -551,9 +587,10 @@ def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
     parsed = parse(text, settings, searcher, deadline=deadline, tolerant=tolerant)
     if searcher is None:
         return []
-    found = searcher.search(public(bounds.watch(parsed, deadline), settings),
-                            filter=query.Term("doc_id", doc_id),
-                            limit=None)
+    found = searcher.search(
+        public(bounds.watch(crossing.across_pages(parsed, closed_bridges(settings)), deadline),
+               settings),
+        filter=query.Term("doc_id", doc_id), limit=None)
     pages = searcher.reader().column_reader("page")
     return sorted(int(pages[docnum]) for docnum in found.docs())
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Rebuild the DERIVED test resources from public-domain files (NTSB, the Supreme Court).
+"""Rebuild the DERIVED test resources from public-domain files (NTSB, the Supreme Court,
+the First Circuit).
 
     DERIVED_truncated60_ntsb_12-rzcommu_1-058.pdf
         the first 60 % of the bytes (floor) of scan_ntsb_12-rzcommu_1-058.pdf:
@@ -25,6 +26,9 @@
     DERIVED_rereleased_page3_ntsb_21-rzcommu_1-056.pdf
         the same page released again: the name under the first signature ("Yanfeng MAO")
         redacted as above, the image re-encoded as gray JPEG.
+    DERIVED_scanned_ca1_opinion_20-1507_p7-9.pdf
+        pages 7, 8 and 9 of born_digital_ca1_opinion_20-1507.pdf as a scan: each page
+        rendered at 200 dpi in black and white (PNG), no text layer.
 
     DERIVED_pleading_scotus_tarrant-v-herrmann.pdf
         the opening of the syllabus of the US Supreme Court's slip opinion in Tarrant
@@ -49,8 +53,8 @@
            header lines of the email, typed where they stand), as an agency's poor OCR
            layer is.
 
-Deterministic (no dates, no /ID, fixed JPEG settings). Needs PyMuPDF and Pillow; the last
-three read ../shared/corpus (where they were made from).
+Deterministic (no dates, no /ID, fixed JPEG settings). Needs PyMuPDF and Pillow; the
+three Supreme Court ones read ../shared/corpus (where they were made from).
 Run from anywhere:  python tests/resources/make_derived.py
 """
 
@@ -86,12 +90,15 @@ def sideways() -> Path:
                      HERE / "DERIVED_sideways_ntsb_01-rzcommu_1-019.pdf")
 
 
-def _scan_pdf(jpeg: bytes, size: tuple[int, int], title: str, out: Path) -> Path:
-    """A one-page PDF of a gray JPEG scan filling the page, with fixed metadata."""
+def _scan_pdf(jpeg: bytes | list[bytes], size: tuple[int, int], title: str,
+              out: Path) -> Path:
+    """A PDF of gray JPEG (or black and white PNG) scans, one filling each page, with
+    fixed metadata."""
     doc = pymupdf.open()
-    page = doc.new_page(width=size[0], height=size[1])
-    xref = page.insert_image(page.rect, stream=jpeg)
-    doc.xref_set_key(xref, "ColorSpace", "/DeviceGray")  # MuPDF would tag it ICC-based
+    for scan in [jpeg] if isinstance(jpeg, bytes) else jpeg:
+        page = doc.new_page(width=size[0], height=size[1])
+        xref = page.insert_image(page.rect, stream=scan)
+        doc.xref_set_key(xref, "ColorSpace", "/DeviceGray")  # MuPDF would tag it ICC-based
     return _save(doc, title, out)
 
 
@@ -169,6 +176,24 @@ def rereleased_page3_056() -> Path:
     return _redacted(src, 2, [(70, 183, 142, 198)],
                      "DERIVED test file: NTSB 21-rzcommu_1-056 page 3 released again",
                      HERE / "DERIVED_rereleased_page3_ntsb_21-rzcommu_1-056.pdf")
+
+
+def scanned_opinion() -> Path:
+    """Pages 7-9 of the First Circuit opinion as a copier scans them: rendered at 200 dpi,
+    black and white (threshold 160), image only (no text layer), so OCR reads its stamps
+    and page numbers."""
+    src = pymupdf.open(HERE / "born_digital_ca1_opinion_20-1507.pdf")
+    scans = []
+    for number in (7, 8, 9):
+        pixmap = src[number - 1].get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+        img = Image.frombytes("L", (pixmap.width, pixmap.height), pixmap.samples)
+        buf = io.BytesIO()
+        img.point(lambda v: 255 if v > 160 else 0).convert("1").save(
+            buf, format="PNG", optimize=True, dpi=(200, 200))
+        scans.append(buf.getvalue())
+    return _scan_pdf(scans, (612, 792),
+                     "DERIVED test file: First Circuit No. 20-1507, pages 7-9 scanned",
+                     HERE / "DERIVED_scanned_ca1_opinion_20-1507_p7-9.pdf")
 
 
 TARRANT = REPO.parent / "shared" / "corpus" / "foia_pdfs" / "gov_born_digital" / "vector-pdf.pdf"
@@ -251,5 +276,5 @@ def hybrid() -> Path:
 
 if __name__ == "__main__":
     for p in (truncated(), sideways(), white_boxes(), rereleased_058(), page3_056(),
-              rereleased_page3_056(), pleading(), page_two(), hybrid()):
+              rereleased_page3_056(), scanned_opinion(), pleading(), page_two(), hybrid()):
         print(f"wrote {p.name} ({p.stat().st_size} bytes)")
