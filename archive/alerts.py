@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive import mail
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import AlertError, NotFoundError
 from archive.exports import plain_excerpt
 from archive.models import Hit, counted
 from archive.search import streams
 from archive.search.query import open_searcher, parse
+from archive.store import Store, open_store, store_exists
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DIGEST_HITS = 100  # pages a digest lists; it counts the rest
@@ -58,7 +58,7 @@ def add(settings: Settings, name: str, text: str, email: str | None = None) -> A
         raise AlertError(f"{name!r} cannot name a saved search: use lowercase letters, "
                          "digits, - and _ (up to 64), e.g. sally-port")
     parse(text, settings)
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         seen = catalog.added_watermark()
         if not catalog.add_alert(name, text, email, seen):
             raise AlertError(f"there is already a saved search called {name}; remove it "
@@ -72,7 +72,7 @@ def remove(settings: Settings, name: str) -> None:
     Raises:
         NotFoundError: there is none of that name.
     """
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         if not catalog.remove_alert(name):
             raise _unknown(name)
 
@@ -82,7 +82,7 @@ def _unknown(name: str) -> NotFoundError:
                          "shows them")
 
 
-def find(catalog: Catalog, name: str) -> Alert:
+def find(catalog: Store, name: str) -> Alert:
     """One saved search.
 
     Raises:
@@ -96,9 +96,9 @@ def find(catalog: Catalog, name: str) -> Alert:
 
 def listed(settings: Settings) -> list[Alert]:
     """Every saved search with the number of pages added since it was last seen."""
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         return []
-    with Catalog(settings.catalog_path, readonly=True) as catalog:
+    with open_store(settings, readonly=True) as catalog:
         found = [_alert(row) for row in catalog.alerts()]
     with open_searcher(settings) as searcher:
         for alert in found:
@@ -113,7 +113,7 @@ def mark_seen(settings: Settings, names: list[str]) -> list[str]:
     Raises:
         NotFoundError: one of the names is not a saved search (none is changed).
     """
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         chosen = [find(catalog, name).name for name in names] or \
             [row["name"] for row in catalog.alerts()]
         watermark = catalog.added_watermark()
@@ -157,9 +157,9 @@ def send(settings: Settings) -> list[tuple[Alert, int]]:
             saved searches mailed before it stay marked).
     """
     target = mail.smtp_target(settings.smtp_url)
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         return []
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         watermark = catalog.added_watermark()  # before the index is opened: see above
         found = [_alert(row) for row in catalog.alerts()]
         sent = []

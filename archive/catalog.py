@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS pages (
     page_no INTEGER NOT NULL,
     text TEXT NOT NULL,
     words TEXT NOT NULL,         -- JSON [[x0, y0, x1, y1, word], ...] in points
-    text_source TEXT NOT NULL,   -- text, ocr, none
+    text_source TEXT NOT NULL,   -- text, ocr, text+ocr, none
     ocr_confidence REAL,
     width REAL NOT NULL,
     height REAL NOT NULL,
@@ -497,7 +497,7 @@ class Catalog:
             ).fetchone()[0],
             "ocr_pages": one(
                 """SELECT COUNT(*) FROM pages p JOIN documents d ON d.doc_id = p.doc_id
-                   WHERE d.state = 'indexed' AND p.text_source = 'ocr'"""
+                   WHERE d.state = 'indexed' AND p.text_source IN ('ocr', 'text+ocr')"""
             ).fetchone()[0],
         }
 

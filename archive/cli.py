@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -16,7 +15,6 @@ import click
 
 from archive import __version__, exports, health, releases
 from archive import alerts as alerts_lib
-from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.editing import accounts
 from archive.errors import ArchiveError, ExitCode, NotFoundError
@@ -24,10 +22,11 @@ from archive.ingest.pipeline import add_production
 from archive.ingest.progress import Progress
 from archive.models import counted
 from archive.read import derived
-from archive.search import streams
+from archive.search import require_embedded, streams
 from archive.search.query import open_searcher
 from archive.search.query import search as run_search
 from archive.search.writer import reindex as rebuild_index
+from archive.store import Row, Store, open_store, store_exists
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -53,6 +52,12 @@ def release_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _reload(ctx: click.Context, **overrides: Any) -> Settings:
+    """The settings again with a command's own options, keeping the global ones."""
+    given = _settings(ctx)
+    return load_settings(given.home, database_url=given.database_url, **overrides)
+
+
 broker_option = click.option(
     "--broker-url", metavar="URL", default=None,
     help="Redis URL of the page-worker queue (default: $ARCHIVE_BROKER_URL); see "
@@ -63,16 +68,20 @@ broker_option = click.option(
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Archive folder (data in index/, originals in scans/). "
                    "Default: $ARCHIVE_HOME or the current folder.")
+@click.option("--database-url", metavar="URL", default=None,
+              help="Server mode: the PostgreSQL catalog several machines share, "
+                   "postgresql://USER:PASSWORD@HOST/DATABASE (default: "
+                   "$ARCHIVE_DATABASE_URL; none: the embedded archive under index/).")
 @click.version_option(__version__, prog_name="archive")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, database_url: str | None) -> None:
     """A searchable archive of FOIA productions.
 
     \b
     archive add ~/Downloads/dhs-release-2017-10/ --production "DHS ICE detainers, Oct 2017"
     archive search '"sally port" AND detainer'
     """
-    ctx.obj = load_settings(home)
+    ctx.obj = load_settings(home, database_url=database_url)
 
 
 @cli.command()
@@ -100,8 +109,7 @@ def add(ctx: click.Context, paths: tuple[Path, ...], production: str | None,
 
     Run it again after an interruption: finished pages are kept, nothing is duplicated.
     """
-    settings = load_settings(_settings(ctx).home, ocr_mode=ocr_mode, jobs=jobs,
-                             broker_url=broker_url)
+    settings = _reload(ctx, ocr_mode=ocr_mode, jobs=jobs, broker_url=broker_url)
     report = add_production(list(paths), settings, production=production, meta=meta,
                             progress=Progress())
     if as_json:
@@ -180,6 +188,8 @@ def _terminal_excerpt(excerpt: str, bold: bool) -> str:
               help="Hits to print.")
 @click.option("--collapse", is_flag=True,
               help="Show a page released several times once (its earliest release).")
+@click.option("--tolerant", is_flag=True,
+              help="In phrases, let words of 5+ letters be one letter off on OCR'd pages.")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 @click.option("--all", "every", is_flag=True, help="Every matching page (up to "
               "ARCHIVE_EXPORT_MAX_ROWS), one row each, in --format.")
@@ -187,13 +197,14 @@ def _terminal_excerpt(excerpt: str, bold: bool) -> str:
               show_default=True, help="With --all: CSV (safe for spreadsheets) or JSON lines.")
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool,
-           collapse: bool, every: bool, fmt: str) -> None:
+           collapse: bool, tolerant: bool, every: bool, fmt: str) -> None:
     """Find the pages that match a query (Whoosh syntax).
 
     \b
     archive search '"sally port"'
     archive search '"sally port" AND detainer' --json
     archive search 'detain* OR "rikers island"' --limit 5
+    archive search '"sally port"' --tolerant    # also "saliy port" on OCR'd pages
     archive search '"sally port"' --all --format csv > sally-port.csv
     """
     settings = _settings(ctx)
@@ -201,7 +212,8 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
         _export(settings, query, fmt)
         return
     with open_searcher(settings) as searcher:
-        results = run_search(searcher, query, settings, pagelen=limit, collapse=collapse)
+        results = run_search(searcher, query, settings, pagelen=limit, collapse=collapse,
+                             tolerant=tolerant)
     if as_json:
         _print_json(results.to_json())
         return
@@ -212,6 +224,8 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
     for n, hit in enumerate(results.hits, 1):
         click.echo(f"\n{n}. {hit.title} · {hit.production} · p. {hit.page}  [{hit.text_source}]")
         click.echo(f"   {_terminal_excerpt(hit.excerpt, bold)}")
+        if hit.fuzzy_words:
+            click.echo(f"   matched fuzzily: {', '.join(hit.fuzzy_words)}")
         click.echo(f"   {hit.url}")
 
 
@@ -309,10 +323,10 @@ def alerts_send(ctx: click.Context) -> None:
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Count productions, documents, pages and OCR'd pages."""
     settings = _settings(ctx)
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         counts = {"productions": 0, "documents": 0, "pages": 0, "ocr_pages": 0}
     else:
-        with Catalog(settings.catalog_path, readonly=True) as catalog:
+        with open_store(settings, readonly=True) as catalog:
             counts = catalog.stats()
     if as_json:
         _print_json(counts)
@@ -324,7 +338,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 MIN_ID_PREFIX = 4  # hex digits of a doc_id that `show` accepts in place of all 16
 
 
-def _find_document(catalog: Catalog, given: str) -> sqlite3.Row:
+def _find_document(catalog: Store, given: str) -> Row:
     """The document `given` names: its whole id, or a unique prefix of 4 or more hex digits.
 
     Raises:
@@ -353,7 +367,7 @@ def _find_document(catalog: Catalog, given: str) -> sqlite3.Row:
     return doc
 
 
-def _stored_page(catalog: Catalog, doc: sqlite3.Row, page: int) -> sqlite3.Row:
+def _stored_page(catalog: Store, doc: Row, page: int) -> Row:
     """The catalog row of page `page` of `doc`.
 
     Raises:
@@ -386,9 +400,9 @@ def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
     archive show 3f2a9c 7
     """
     settings = _settings(ctx)
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         raise NotFoundError("the archive is empty; add a production first")
-    with Catalog(settings.catalog_path, readonly=True) as catalog:
+    with open_store(settings, readonly=True) as catalog:
         doc = _find_document(catalog, doc_id)
         doc_id = doc["doc_id"]
         row = _stored_page(catalog, doc, page)
@@ -411,6 +425,10 @@ def show(ctx: click.Context, doc_id: str, page: int, as_json: bool) -> None:
              if boxes.get("count") else ""]
     if any(found):
         click.echo(" · ".join(f for f in found if f))
+    for region in notes.get("ocr_regions") or []:  # a text+ocr page: pictures read by OCR
+        x0, y0, x1, y1 = region["box"]
+        click.echo(f"read by OCR: the picture at ({x0:.0f}, {y0:.0f})-({x1:.0f}, {y1:.0f}) pt, "
+                   f"characters {region['chars'][0]}-{region['chars'][1]} of the text")
     if row["error"]:
         click.echo(f"error: {row['error']}")
     click.echo("-" * 72)
@@ -426,6 +444,7 @@ def reindex(ctx: click.Context) -> None:
     first, from the originals, in worker processes.
     """
     settings = _settings(ctx)
+    require_embedded(settings)
     made, failures = derived.remake_missing(settings)
     for failure in failures:
         click.echo(f"{failure.file}: {failure.error}", err=True)
@@ -493,7 +512,7 @@ def workers(ctx: click.Context, broker_url: str | None, as_json: bool) -> None:
 
 
 def _broker_settings(ctx: click.Context, broker_url: str | None) -> Settings:
-    settings = load_settings(_settings(ctx).home, broker_url=broker_url)
+    settings = _reload(ctx, broker_url=broker_url)
     if not settings.broker_url:
         raise click.UsageError("no queue: set ARCHIVE_BROKER_URL or give --broker-url "
                                "redis://HOST:6379/0")
@@ -565,6 +584,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int,
     from web.server import serve as run_server
 
     settings = _settings(ctx)
+    require_embedded(settings)
     if not is_loopback(host):
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can "
                    "read the archive", err=True)

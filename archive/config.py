@@ -47,7 +47,10 @@ class Settings:
         4800, "reading-room page images and thumbnails are scaled down (aspect kept) so "
         "neither side is longer than this many pixels (a very tall or wide page)"
     )
-    min_text_chars: int = _setting(40, "a page with fewer text-layer characters is OCR'd")
+    min_text_chars: int = _setting(
+        40, "a page that paints an image and has fewer text-layer characters is OCR'd; the text "
+        "outside its pictures a text-layer page needs for them to be read alone (hybrid pages)"
+    )
     zip_max_members: int = _setting(20000, "zip files with more members are refused")
     zip_max_total_mb: int = _setting(20480, "zip files expanding to more are refused")
     zip_max_ratio: int = _setting(200, "zip members compressed more than this are refused")
@@ -94,6 +97,11 @@ class Settings:
     )
     queue_ahead: int = _setting(
         64, "pages `archive add` keeps waiting on the queue beyond what it reads locally"
+    )
+    database_url: str = _setting(
+        "", "server mode: PostgreSQL URL of the catalog several machines share "
+        "(postgresql://user:password@db.example/archive); empty: the embedded catalog, "
+        "index/catalog.sqlite (see README, Many machines)"
     )
     scans: str = _setting(
         "", "on a page worker: where this machine mounts the archive's scans/ folder; "

@@ -131,6 +131,29 @@ class WorkerRefusedError(ArchiveError):
     """A page worker whose tesseract, languages or archive version differ from the archive's."""
 
 
+class StoreError(ArchiveError):
+    """The catalog's database cannot be used: the PostgreSQL server of ARCHIVE_DATABASE_URL is
+    unreachable or refuses the login, or its schema is newer than this program."""
+
+    exit_code = ExitCode.usage
+
+
+class StoreUnavailableError(StoreError):
+    """The database server cannot be reached, or went away mid-command."""
+
+
+class StoreLoginError(StoreError):
+    """The database server refused the user, the password or the database name."""
+
+
+class StoreVersionError(StoreError):
+    """The database holds a catalog schema newer than this program knows."""
+
+
+class ServerModeError(StoreError):
+    """A command that server mode (ARCHIVE_DATABASE_URL) cannot run yet."""
+
+
 class AlertError(ArchiveError):
     """A saved search (`archive alerts`) named wrongly, or named twice."""
 

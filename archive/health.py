@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from archive.catalog import Catalog
 from archive.config import Settings
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, StoreError
 from archive.models import counted
 from archive.read import derived, ocr
 from archive.search import index
+from archive.store import open_store, server_status, store_exists
 
 ERROR, WARNING = "ERROR", "warning"
 
@@ -16,9 +16,11 @@ def findings(settings: Settings) -> list[tuple[str, str]]:
     """What `archive check` reports, as (label, text) lines; "ERROR" lines are problems."""
     found = [*_ocr(settings), *_queue(settings)]
     found.append(("home", str(settings.home)))
-    if not settings.catalog_path.exists():
+    if settings.database_url:
+        return [*found, *_server(settings)]
+    if not store_exists(settings):
         return [*found, ("catalog", "empty (run `archive add`)")]
-    with Catalog(settings.catalog_path, readonly=True) as catalog:
+    with open_store(settings, readonly=True) as catalog:
         counts = catalog.stats()
         unfinished = sum(r["state"] in ("reading", "extracted") for r in catalog.documents())
         lost = len(derived.missing(settings, catalog))
@@ -50,6 +52,26 @@ def _index(settings: Settings, catalog_pages: int) -> list[tuple[str, str]]:
     if (indexed or 0) != catalog_pages:
         found.append((WARNING, "index and catalog differ; run `archive reindex`"))
     return found
+
+
+def _server(settings: Settings) -> list[tuple[str, str]]:
+    """Server mode: the PostgreSQL server, the catalog's schema and counts; what is missing."""
+    try:
+        status = server_status(settings)
+        schema = (f"schema version {status.schema_version}" if status.schema_version
+                  else "no catalog in this database yet")
+        found = [("database", f"{status.where}: PostgreSQL {status.server_version}, "
+                              f"{schema}")]
+        if status.schema_version is not None:
+            with open_store(settings, readonly=True) as catalog:
+                counts = catalog.stats()
+            found.append(("catalog", f"{counts['documents']} documents, "
+                                     f"{counts['pages']} pages"))
+    except StoreError as exc:
+        return [(ERROR, exc.message)]
+    return [*found, (WARNING, "server mode's search is not built yet: search, add, "
+                              "reindex and serve need the embedded archive (unset "
+                              "ARCHIVE_DATABASE_URL)")]
 
 
 def _queue(settings: Settings) -> list[tuple[str, str]]:

@@ -19,6 +19,9 @@ from typing import Any
 
 Word = list[Any]  # [x0, y0, x1, y1, text]
 
+OCR_SOURCES = ("ocr", "text+ocr")
+"""The `text_source` of pages OCR read, in whole or in part (counted as OCR'd pages)."""
+
 
 def page_key(doc_id: str, page_no: int) -> str:
     """The unique key of a page in the catalog and the index."""
@@ -83,17 +86,50 @@ class OcrResult:
     words: list[Word]
     confidence: float | None
     rotation: int = 0  # degrees the image was turned clockwise before reading
+    lines: list[int] = field(default_factory=list)  # each word's line, counted from 0
+
+
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    """A block of a page's text layer: its box (displayed-page points), text and words."""
+
+    box: tuple[float, ...]
+    text: str
+    words: list[Word]
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Where a page paints images (overlapping ones merged): a box in displayed-page points
+    and the finest resolution of the images in it, in pixels per point; for one image
+    painted straight (not skewed), its pixels across and down as displayed."""
+
+    box: tuple[float, float, float, float]
+    pixels_per_point: float
+    pixels: tuple[int, int] | None = None
+
+    @property
+    def area(self) -> float:
+        """Square points."""
+        return (self.box[2] - self.box[0]) * (self.box[3] - self.box[1])
 
 
 @dataclass(slots=True)
 class PageResult:
-    """One page as extracted: the text users search, its words, and where they came from."""
+    """One page as extracted: the text users search, its words, and where they came from.
+
+    A "text+ocr" page kept its text layer and had the pictures on it that hold text read by
+    OCR (a pasted-in letter, a scanned exhibit): `annotations["ocr_regions"]` lists them,
+    `{"box": [x0, y0, x1, y1], "chars": [start, end], "words": [start, end], "confidence"}`,
+    the picture's box in points and the ranges of `text` and `words` its reading fills;
+    every other word is the text layer's.
+    """
 
     doc_id: str
     page_no: int
     text: str
     words: list[Word]
-    text_source: str  # "text" (the PDF's text layer), "ocr", or "none"
+    text_source: str  # "text" (the PDF's text layer), "ocr", "text+ocr" (see below), "none"
     width: float  # points
     height: float  # points
     ocr_confidence: float | None = None
@@ -147,6 +183,7 @@ class Hit:
     text_source: str
     score: float
     extra: dict[str, Any] = field(default_factory=dict)
+    fuzzy_words: list[str] = field(default_factory=list)  # page words matched fuzzily
 
     @property
     def url(self) -> str:
@@ -164,6 +201,7 @@ class Hit:
             "url": self.url,
             "text_source": self.text_source,
             "score": round(self.score, 4),
+            "fuzzy_words": self.fuzzy_words,
         }
         data.update(self.extra)
         return data
@@ -181,6 +219,7 @@ class SearchResults:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     folded: int | None = None  # copies of shown pages left out by collapse; None: no collapse
     total_is_estimate: bool = False  # more pages match than are counted exactly: "about N"
+    tolerant: bool = False  # phrases' long words could be one edit off (archive.search.fuzzy)
 
     @property
     def folded_note(self) -> str:
@@ -213,4 +252,6 @@ class SearchResults:
         }
         if self.folded is not None:
             data["folded"] = self.folded
+        if self.tolerant:
+            data["tolerant"] = True
         return data

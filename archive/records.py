@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from archive.catalog import Catalog
+from archive.store import Store
 
 META_FIELDS = ("name", "agency", "request_number", "released", "interim", "source_url")
 
@@ -63,7 +63,7 @@ def page_record(productions: list[dict[str, Any]], notes: dict[str, Any]) -> dic
     }
 
 
-def for_page(catalog: Catalog, doc_id: str, page_no: int) -> dict[str, Any] | None:
+def for_page(catalog: Store, doc_id: str, page_no: int) -> dict[str, Any] | None:
     """The FOIA additions of one page, read from the catalog, plus its `duplicates` (the
     same record in other documents or releases); None for an unknown page. For
     `/api/doc/<id>/page/<n>` and the page viewer.
@@ -81,7 +81,7 @@ def for_page(catalog: Catalog, doc_id: str, page_no: int) -> dict[str, Any] | No
     return record
 
 
-def duplicates(catalog: Catalog, doc_id: str, page_no: int) -> list[dict[str, Any]]:
+def duplicates(catalog: Store, doc_id: str, page_no: int) -> list[dict[str, Any]]:
     """The other pages found to be the same record (`archive.foia.duplicates`):
     [{doc_id, page, production, released}], earliest release first.
     """

@@ -12,14 +12,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import ArchiveError, InvalidMetadataError, NotFoundError
 from archive.foia import dates
 from archive.ingest.locking import write_lock
 from archive.records import production_meta
-from archive.search import index
+from archive.search import index, require_embedded
 from archive.search.writer import IndexBatch
+from archive.store import open_store, store_exists
 
 META_KEYS = ("agency", "request_number", "released", "interim", "source_url", "notes")
 
@@ -106,11 +106,13 @@ def edit_production(settings: Settings, name: str, meta: dict[str, Any]) -> dict
     Raises:
         NotFoundError: no production has that name or slug.
         InvalidMetadataError: a value in the wrong form.
+        ServerModeError: server mode is on (its search is not built yet).
     """
     meta = validate_meta(meta)
-    if not settings.catalog_path.exists():
+    require_embedded(settings)
+    if not store_exists(settings):
         raise NotFoundError("the archive is empty; add a production first")
-    with write_lock(settings), Catalog(settings.catalog_path) as catalog:
+    with write_lock(settings), open_store(settings) as catalog:
         row = catalog.production(name)
         if row is None:
             known = ", ".join(p["name"] for p in catalog.productions()) or "none yet"
@@ -127,9 +129,9 @@ def edit_production(settings: Settings, name: str, meta: dict[str, Any]) -> dict
 
 def list_productions(settings: Settings) -> list[dict[str, Any]]:
     """Every production, oldest first, with its metadata and document and page counts."""
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         return []
-    with Catalog(settings.catalog_path, readonly=True) as catalog:
+    with open_store(settings, readonly=True) as catalog:
         return [describe(dict(row)) for row in catalog.productions()]
 
 

@@ -35,13 +35,17 @@ from archive.search.query import open_searcher, search  # noqa: E402
 
 FIVE_FUZZY = "aax~2 OR aex~2 OR aix~2 OR aox~2 OR aux~2"
 PREFIXES = " OR ".join(f"{a}{b}*" for a in "abcd" for b in string.ascii_lowercase[:25])
-QUERIES = [
-    ("one word", "detainer"),
-    ("fuzzy, distance 1", "detainer~1"),
-    ("fuzzy, distance 2", "detainer~2"),
-    ("short fuzzy, distance 2", "aax~2"),
-    ("5 OR'd fuzzy terms (issue 8)", FIVE_FUZZY),
-    ("100 OR'd prefixes", PREFIXES),
+QUERIES = [  # (label, query, tolerant)
+    ("one word", "detainer", False),
+    ("fuzzy, distance 1", "detainer~1", False),
+    ("fuzzy, distance 2", "detainer~2", False),
+    ("short fuzzy, distance 2", "aax~2", False),
+    ("5 OR'd fuzzy terms (issue 8)", FIVE_FUZZY, False),
+    ("100 OR'd prefixes", PREFIXES, False),
+    ("phrase", '"detainer sally port"', False),
+    ("fuzzy word in a phrase", '"detaner~1 sally port"', False),
+    ("tolerant phrase", '"detainer sally port"', True),
+    ("tolerant phrase, 3 long words", '"detainer sally porter"', True),
 ]
 
 
@@ -72,12 +76,12 @@ def build(home: Path, pages: int, vocabulary: int, segments: int, seed: int = 7)
     return settings
 
 
-def run(settings: Settings, text: str) -> tuple[float, str]:
+def run(settings: Settings, text: str, tolerant: bool = False) -> tuple[float, str]:
     """(seconds, outcome) of one search."""
     started = time.perf_counter()
     try:
         with open_searcher(settings) as searcher:
-            found = search(searcher, text, settings)
+            found = search(searcher, text, settings, tolerant=tolerant)
         outcome = f"{found.total} pages"
     except ArchiveError as exc:
         outcome = f"{type(exc).__name__}: {exc.message}"
@@ -119,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         distinct = sum(1 for _ in searcher.reader().lexicon("text"))
     print(f"{args.pages} pages, {distinct} distinct words in `text`, {args.segments} segments")
     run(settings, "warm")
-    for label, text in QUERIES:
-        seconds, outcome = run(settings, text)
+    for label, text, tolerant in QUERIES:
+        seconds, outcome = run(settings, text, tolerant)
         print(f"{label:32} {seconds:7.2f} s  {outcome[:110]}")
     if args.parallel:
         seconds, outcomes = parallel(settings, FIVE_FUZZY, args.parallel)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the archive and its tests need on a Debian machine: system packages
 # (tesseract with English, Latin script and orientation data; chromium for the browser tests;
-# DejaVu and Liberation fonts, which the tests type and stamp pages with), a virtualenv in
-# .venv, and the project with its test extras. Safe to run again.
+# DejaVu and Liberation fonts, which the tests type and stamp pages with; redis-server and
+# postgresql, whose servers the tests start on their own for the page workers and server
+# mode), a virtualenv in .venv, and the project with its test extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-script-latn
-              chromium fonts-dejavu-core fonts-liberation redis-server)
+              chromium fonts-dejavu-core fonts-liberation redis-server postgresql)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -9,14 +9,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pgserver
 import pymupdf
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from archive.config import Settings, load_settings
+from archive.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 RESOURCES = REPO / "tests" / "resources"
@@ -41,6 +44,51 @@ def settings(tmp_path: Path) -> Settings:
     home = tmp_path / "home"
     home.mkdir()
     return load_settings(home, jobs=1, ocr_mode="never", ocr_lang="eng")
+
+
+# --- server mode: a PostgreSQL cluster of the tests' own (tests/pgserver.py) ---------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pgserver.Cluster]:
+    """A PostgreSQL server for the whole run, on a unix socket in a temp folder; stopped at
+    the end, whatever the tests did. Skipped only when PostgreSQL is not installed."""
+    bindir = pgserver.find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql; "
+                    "scripts/setup.sh does it)")
+    cluster = pgserver.Cluster(bindir)
+    try:
+        cluster.init()
+        cluster.start()
+        cluster.create_roles()
+        yield cluster
+    finally:
+        if cluster.is_running():
+            cluster.stop()
+        cluster.remove()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: pgserver.Cluster) -> str:
+    """The URL of a new, empty database on the test cluster, for this test alone."""
+    return pg_cluster.url(pg_cluster.new_database())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.server)])
+def store_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """`settings` for the embedded catalog, then for a PostgreSQL one (server mode)."""
+    if request.param == "sqlite":
+        return settings
+    url = request.getfixturevalue("pg_url")
+    return replace(settings, database_url=url)
+
+
+@pytest.fixture
+def store(store_settings: Settings) -> Iterator[Store]:
+    """A writable catalog on each backend in turn (the tests run once per backend)."""
+    with open_store(store_settings) as opened:
+        yield opened
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -246,6 +294,10 @@ def chromium_browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """Headless chromium, once per session, for the tests marked `browser`."""
+    """Headless chromium, once per session, for the tests marked `browser` (one Playwright
+    per thread: a test must not start its own)."""
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     with chromium_browser() as chromium:
         yield chromium

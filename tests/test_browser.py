@@ -19,6 +19,7 @@ from conftest import (
     HOSTILE_LINES,
     HOSTILE_NAME,
     REPO,
+    RESOURCES,
     has_tesseract,
     reading_room,
     write_text_pdf,
@@ -31,6 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.ocr]  # the demo scan is OCR'd fo
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 SCAN = REPO / "scans" / "reconstructed-ice-email"
+HYBRID = REPO / "tests" / "resources" / "DERIVED_hybrid_scotus-11-889-p24_ntsb-058.pdf"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 if not CHROMIUM.exists():
@@ -54,8 +56,12 @@ def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_text_pdf(hostile / HOSTILE_NAME, [[*HOSTILE_LINES, "a hostile record: its text is "
                                              "markup that must never run as script"]],
                    metadata={"title": "<script>alert(2)</script>"})
+    hybrid = root / "in" / "hybrid"  # a text layer with a scan pasted in (issue 11)
+    hybrid.mkdir(parents=True)
+    shutil.copy(HYBRID, hybrid / HYBRID.name)
     settings = load_settings(root / "home", jobs=1, ocr_lang="eng")
-    for folder, name in ((scan, None), (hostile, "Hostile <b>release</b>")):
+    for folder, name in ((scan, None), (hostile, "Hostile <b>release</b>"),
+                         (hybrid, "Hybrid pages")):
         report = add_production([folder], settings, production=name)
         assert not report.failed, report.failed
     return settings.home
@@ -65,6 +71,20 @@ def browser_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def base_url(browser_home: Path) -> Iterator[str]:
     """The reading room served by waitress on a free loopback port."""
     with reading_room(browser_home) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def opinion_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A reading room of its own over the First Circuit opinion (a born-digital PDF)."""
+    from archive.ingest.pipeline import add_production
+
+    root = tmp_path_factory.mktemp("opinion")
+    (root / "in").mkdir()
+    shutil.copy(RESOURCES / "born_digital_ca1_opinion_20-1507.pdf", root / "in")
+    settings = load_settings(root / "home", jobs=1, ocr_mode="never", ocr_lang="eng")
+    assert not add_production([root / "in"], settings, production="Opinions").failed
+    with reading_room(settings.home) as url:
         yield url
 
 
@@ -100,14 +120,21 @@ def wait_for_image(page: Any, selector: str) -> None:
         "i.naturalWidth > 0; }", arg=selector)
 
 
-def test_search_click_hit_highlight_and_cite(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
-    page = context.new_page()
+def search_from_home(page: Any, base_url: str, query: str) -> list[str]:
+    """Type `query` in the home page's search box and wait for the hits; returns the list
+    the page's script errors go to."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(base_url + "/")
-    page.fill("main input[name=q]", '"sally port"')
+    page.fill("main input[name=q]", query)
     page.press("main input[name=q]", "Enter")
     page.wait_for_selector(".hit")
+    return errors
+
+
+def test_search_click_hit_highlight_and_cite(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    errors = search_from_home(page, base_url, '"sally port"')
     assert page.locator("h1.summary").inner_text().startswith("1 matching page")
     wait_for_image(page, ".hit .thumb img")
     assert page.locator(".hit svg.overlay rect.match").count() == 1
@@ -218,3 +245,78 @@ def test_redaction_outlines_toggle(context, base_url, browser_home, artifacts) -
     assert toggle.is_checked() and outlines.is_visible()
     toggle.uncheck()
     assert not outlines.is_visible()
+
+
+def test_a_phrase_over_a_page_break_is_marked_on_both_pages(browser, opinion_url,  # type: ignore[no-untyped-def]
+                                                             artifacts) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    errors = search_from_home(page, opinion_url, "\"parties' agreement alone\"")
+    assert "agreement [p. 8] alone" in " ".join(page.locator(".hit .excerpt").inner_text().split())
+    page.locator("a.hit-link").first.click()
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}/page/7\?q="))
+    for number, link in ((7, "a.across-to"), (8, "a.across-from")):
+        wait_for_image(page, "#page-figure img")
+        image = page.locator("#page-figure img").bounding_box()
+        (box,) = [r.bounding_box() for r in page.locator("#page-figure rect.match").all()]
+        # page 7's part sits at the foot of its page, page 8's at the top of its body
+        where = (box["y"] - image["y"]) / image["height"]
+        assert (where > 0.85) if number == 7 else (where < 0.15), (number, where)
+        assert page.locator("pre.page-text mark").all_inner_texts() == (
+            ["parties' agreement"] if number == 7 else ["alone"])
+        page.screenshot(path=str(artifacts / f"page-break-{number}.png"))
+        if number == 7:
+            page.locator(link).click()
+            page.wait_for_url(re.compile(r"/page/8\?q="))
+    assert page.locator(".query-bar a.across-from").inner_text() == "p. 7"
+    assert errors == []
+    page.close()
+
+
+def test_hybrid_page_shows_which_words_ocr_read(context, base_url, browser_home, artifacts) -> None:  # type: ignore[no-untyped-def]
+    doc_id = doc_id_titled(browser_home, HYBRID.stem)
+    data = context.request.get(f"{base_url}/api/doc/{doc_id}/page/1").json()
+    [region] = data["ocr_regions"]
+    page = context.new_page()
+    page.goto(f"{base_url}/doc/{doc_id}/page/1?q=%22Wall+Street+journal%22")
+    wait_for_image(page, "#page-figure img")
+    # the picture read by OCR is outlined where it is on the image, the phrase boxed inside
+    image = page.locator("#page-figure img").bounding_box()
+    scale = image["width"] / data["width"]
+    outline = page.locator("#ocr-regions rect.ocr-region")
+    assert outline.is_visible()
+    drawn, (x0, y0, x1, y1) = outline.bounding_box(), region["box"]
+    for start, size, low, high in (("x", "width", x0, x1), ("y", "height", y0, y1)):
+        assert abs(drawn[start] - (image[start] + low * scale)) <= 1.5
+        assert abs(drawn[start] + drawn[size] - (image[start] + high * scale)) <= 1.5
+    match = page.locator("#page-figure rect.match").bounding_box()
+    assert overlap(match, drawn) == match["width"] * match["height"]
+    # its words in the text are underlined in dots, the text layer's are not
+    ocr_text = page.locator("pre.page-text span.from-ocr")
+    assert "Wall Street journal article" in ocr_text.inner_text()
+    assert ocr_text.evaluate("e => getComputedStyle(e).textDecorationStyle") == "dotted"
+    assert "It is so ordered." not in ocr_text.inner_text()
+    assert page.locator(".page-text-box .badge.text-ocr").text_content() == "text layer + OCR"
+    page.screenshot(path=str(artifacts / "viewer-hybrid.png"))
+
+
+def test_tolerant_switch_finds_a_misreading_and_boxes_it(context, base_url, artifacts) -> None:  # type: ignore[no-untyped-def]
+    """"sallv port" (as OCR misreads "sally") is nowhere; ticking "Tolerate OCR
+    misreadings" finds the scanned email's "sally port", names the word and boxes it."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url + '/search?q="sallv port"')
+    assert page.locator("h1.summary").inner_text().startswith("No pages match")
+    page.check("input[type=checkbox][name=tolerant]")  # the form is sent at once
+    page.wait_for_selector(".hit")
+    assert "tolerant=1" in page.url
+    assert page.locator("h1.summary").inner_text().startswith("1 matching page")
+    assert page.locator(".fuzzy-words").inner_text().lower() == "matched fuzzily: sally"
+    assert page.locator("input[type=checkbox][name=tolerant]").is_checked()
+    wait_for_image(page, ".hit .thumb img")
+    assert page.locator(".hit svg.overlay rect.match").count() == 1
+    page.screenshot(path=str(artifacts / "tolerant-results.png"))
+    page.locator("a.hit-link").first.click()
+    page.wait_for_url(re.compile(r"/doc/[0-9a-f]{16}/page/1\?q=.*&tolerant=1$"))
+    assert page.locator("#page-figure rect.match").count() == 1
+    assert errors == []

@@ -13,7 +13,7 @@ from typing import Any
 import feedparser
 import pymupdf
 import pytest
-from conftest import CHROMIUM, chromium_browser, reading_room
+from conftest import CHROMIUM, reading_room
 
 from archive import exports
 
@@ -26,10 +26,11 @@ if not CHROMIUM.exists():
 
 
 @pytest.fixture(scope="module")
-def browsing(web_home: Path) -> Iterator[tuple[Any, str]]:
-    """A chromium tab, and the reading room over `web_home` (text-layer PDFs, no OCR)."""
-    with reading_room(web_home) as url, chromium_browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1366, "height": 900})
+def browsing(web_home: Path, browser: Any) -> Iterator[tuple[Any, str]]:
+    """A chromium tab (the session's browser: one Playwright per thread), and the reading
+    room over `web_home` (text-layer PDFs, no OCR)."""
+    with reading_room(web_home) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
         yield context.new_page(), url
         context.close()
 

@@ -17,7 +17,7 @@ from typing import Any
 import pymupdf
 import pytest
 from bs4 import BeautifulSoup
-from conftest import RESOURCES, needs_tesseract
+from conftest import RESOURCES, needs_tesseract, reading_room
 
 from archive import records
 from archive.catalog import Catalog
@@ -221,51 +221,33 @@ def test_the_words_one_release_withheld_are_shown_and_outlined(releases: Setting
 @pytest.mark.browser
 @pytest.mark.ocr
 @needs_tesseract
-def test_the_compare_view_in_a_browser(releases: Settings) -> None:
+def test_the_compare_view_in_a_browser(releases: Settings, browser: Any) -> None:
     """Chromium draws each highlight on its word of the page image; the screenshot is the
     README's (tests/artifacts/compare.png, copied to docs/screenshots/)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    import threading
-
-    import waitress
-
-    from web import create_app
-
     here = _doc(releases, "scan_ntsb_12-rzcommu_1-058")
     there = _doc(releases, "DERIVED_rereleased_ntsb_12-rzcommu_1-058")
-    server: Any = waitress.create_server(create_app({"ARCHIVE_HOME": str(releases.home)}),
-                                         host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
     artifacts = RESOURCES.parent / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
-                                                 args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1366, "height": 1000})
-            page.goto(f"{base}/doc/{here}/page/1/compare/{there}/1")
-            for side in ("here", "there"):
-                page.wait_for_function(
-                    "s => { const i = document.querySelector(s); return i && i.complete && "
-                    "i.naturalWidth > 0; }", arg=f"#figure-{side} img")
-            data = page.request.get(f"{base}/api/doc/{here}/page/1/compare/{there}/1").json()
-            image = page.locator("#figure-here img").bounding_box()
-            scale = image["width"] / data["here"]["width"]
-            rects = page.locator("#differences-here rect.difference").all()
-            assert len(rects) == len(data["only_here"])
-            for rect, (x0, y0, x1, y1, _) in zip(rects, data["only_here"], strict=True):
-                drawn = rect.bounding_box()  # centred on the word's box
-                assert abs(drawn["x"] + drawn["width"] / 2
-                           - (image["x"] + (x0 + x1) / 2 * scale)) <= 1.5
-                assert abs(drawn["y"] + drawn["height"] / 2
-                           - (image["y"] + (y0 + y1) / 2 * scale)) <= 1.5
-                assert drawn["width"] >= (x1 - x0) * scale
-            assert page.locator("#redactions-there").is_visible()
-            page.screenshot(path=str(artifacts / "compare.png"))
-            browser.close()
-    finally:
-        server.close()
+    with reading_room(releases.home) as base:
+        context = browser.new_context(viewport={"width": 1366, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{base}/doc/{here}/page/1/compare/{there}/1")
+        for side in ("here", "there"):
+            page.wait_for_function(
+                "s => { const i = document.querySelector(s); return i && i.complete && "
+                "i.naturalWidth > 0; }", arg=f"#figure-{side} img")
+        data = page.request.get(f"{base}/api/doc/{here}/page/1/compare/{there}/1").json()
+        image = page.locator("#figure-here img").bounding_box()
+        scale = image["width"] / data["here"]["width"]
+        rects = page.locator("#differences-here rect.difference").all()
+        assert len(rects) == len(data["only_here"])
+        for rect, (x0, y0, x1, y1, _) in zip(rects, data["only_here"], strict=True):
+            drawn = rect.bounding_box()  # centred on the word's box
+            assert abs(drawn["x"] + drawn["width"] / 2
+                       - (image["x"] + (x0 + x1) / 2 * scale)) <= 1.5
+            assert abs(drawn["y"] + drawn["height"] / 2
+                       - (image["y"] + (y0 + y1) / 2 * scale)) <= 1.5
+            assert drawn["width"] >= (x1 - x0) * scale
+        assert page.locator("#redactions-there").is_visible()
+        page.screenshot(path=str(artifacts / "compare.png"))
+        context.close()

@@ -8,14 +8,17 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.wrappers import Response
 
 from archive import records as foia_records
+from archive.foia import line_numbers
+from archive.search import crossing
 from archive.search.matches import match_boxes
-from archive.search.query import parse, query_terms
-from web.db import get_catalog, get_settings
+from archive.search.query import closed_bridges, parse, query_terms
+from web.db import get_catalog, get_searcher, get_settings
 from web.exports import rows_response
 from web.links import absolute_url, public_root
 from web.openapi import openapi_spec
 from web.records import load_page
-from web.search import Query, execute, results_limit_notice
+from web.search import Query, execute, results_limit_notice, tolerant_arg
+from web.sources import ocr_regions
 
 bp = Blueprint("api", __name__)
 
@@ -58,6 +61,7 @@ def page(doc_id: str, page_no: int) -> Response:
         "height": record.height,
         "unit": "pt",
         "words": record.words,
+        "ocr_regions": ocr_regions(record.annotations, len(record.text)),
         "url": absolute_url("documents.page", doc_id=doc_id, page_no=page_no),
         "image": absolute_url("documents.page_image", doc_id=doc_id, page_no=page_no),
     }
@@ -68,7 +72,14 @@ def page(doc_id: str, page_no: int) -> Response:
     if q:
         settings = get_settings()
         parse(q, settings)  # a malformed query is a 400, not an empty list
-        data["matches"] = match_boxes(record.words, query_terms(q, settings))
+        sequences = query_terms(q, settings, get_searcher(), tolerant=tolerant_arg() is not None,
+                                text_layer=record.text_source == "text")
+        margin_words = line_numbers.word_indexes(record.annotations)
+        across = crossing.on_page(  # a phrase's part on this side of a page break
+            get_searcher(), doc_id, page_no, record.text, record.words, sequences,
+            closed_bridges(settings), margins=line_numbers.spans(record.annotations),
+            margin_words=margin_words)
+        data["matches"] = match_boxes(record.words, sequences, margin_words) + across.boxes
     return jsonify(data)
 
 

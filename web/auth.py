@@ -29,10 +29,10 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
-from archive.catalog import Catalog
 from archive.editing import accounts
 from archive.editing.accounts import User
 from archive.errors import ForbiddenError, SignInError, TooManySignInsError
+from archive.store import Store, open_store
 from web.db import get_catalog, get_settings
 
 bp = Blueprint("auth", __name__)
@@ -123,10 +123,10 @@ def signed_in(role: str = "editor") -> Callable[[F], F]:
     return wrap
 
 
-def writable_catalog() -> Catalog:
+def writable_catalog() -> Store:
     """A writable connection to the catalog, for one change (the request's own is
     read-only); close it when done."""
-    return Catalog(get_settings().catalog_path)
+    return open_store(get_settings())
 
 
 def _protect() -> None:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, g
 
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.search.query import open_searcher
+from archive.store import Store, open_store, store_exists
 
 if TYPE_CHECKING:
     from archive.search.query import Searcher
@@ -36,13 +36,13 @@ def _resources() -> ExitStack:
     return stack
 
 
-def get_catalog() -> Catalog | None:
+def get_catalog() -> Store | None:
     """This request's read-only catalog connection; None while the archive is empty."""
     if "catalog" not in g:
-        path = get_settings().catalog_path
-        g.catalog = (_resources().enter_context(Catalog(path, readonly=True))
-                     if path.exists() else None)
-    catalog: Catalog | None = g.catalog
+        settings = get_settings()
+        g.catalog = (_resources().enter_context(open_store(settings, readonly=True))
+                     if store_exists(settings) else None)
+    catalog: Store | None = g.catalog
     return catalog
 
 

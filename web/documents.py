@@ -22,10 +22,11 @@ from archive import records as foia_records
 from archive import storage
 from archive.citation import citation_line
 from archive.errors import IndexLostError, NotFoundError, QueryError
-from archive.search import rewrites
+from archive.foia import line_numbers
+from archive.search import crossing, rewrites
 from archive.search.matches import highlight_text, match_boxes
-from archive.search.query import matching_pages, query_terms
-from web import foia, pageimages
+from archive.search.query import closed_bridges, matching_pages, query_terms
+from web import foia, pageimages, sources
 from web.db import get_catalog, get_searcher, get_settings
 from web.links import absolute_url
 from web.present import trusted_marks
@@ -37,6 +38,7 @@ from web.records import (
     valid_doc_id,
     withdrawal,
 )
+from web.search import tolerant_arg
 
 bp = Blueprint("documents", __name__)
 
@@ -48,17 +50,21 @@ def query_arg() -> str:
     return request.args.get("q", "", type=str).strip()
 
 
-def query_matches(doc_id: str, q: str) -> tuple[list[int], list[list[str]], str | None]:
-    """The pages of a document matching `q`, the query's word sequences, and a notice if the
-    query could not be used (a page stays readable whatever its link's query says)."""
+def query_matches(doc_id: str, q: str, text_source: str = "ocr",
+                  ) -> tuple[list[int], list[list[str]], str | None]:
+    """The pages of a document matching `q`, the query's word sequences (for a page with
+    this text source), and a notice if the query could not be used (a page stays readable
+    whatever its link's query says)."""
     if not q:
         return [], [], None
     settings = get_settings()
+    tolerant = tolerant_arg() is not None
     try:
-        pages = matching_pages(get_searcher(), q, settings, doc_id)
+        pages = matching_pages(get_searcher(), q, settings, doc_id, tolerant=tolerant)
     except (QueryError, IndexLostError) as exc:
         return [], [], f"Matches are not highlighted: {exc.message}"
-    return pages, query_terms(q, settings), None
+    return pages, query_terms(q, settings, get_searcher(), tolerant=tolerant,
+                              text_layer=text_source == "text"), None
 
 
 @bp.get("/doc/<doc_id>")
@@ -96,7 +102,13 @@ def page(doc_id: str, page_no: int) -> str:
     """The page viewer: the image with the query's matches boxed, the text, a citation."""
     record = load_page(doc_id, page_no)
     q = query_arg()
-    hit_pages, sequences, notice = query_matches(doc_id, q)
+    hit_pages, sequences, notice = query_matches(doc_id, q, record.text_source)
+    margins = line_numbers.spans(record.annotations)
+    margin_words = line_numbers.word_indexes(record.annotations)
+    across = crossing.on_page(get_searcher() if sequences else None, doc_id, page_no,
+                              record.text, record.words, sequences,
+                              closed_bridges(get_settings()), margins=margins,
+                              margin_words=margin_words)
     width, height = page_image_size(record.width, record.height,
                                     current_app.config["IMAGE_WIDTH"])
     catalog = get_catalog()
@@ -113,8 +125,13 @@ def page(doc_id: str, page_no: int) -> str:
         if catalog is not None else [],
         parent=foia.parent(catalog, record.doc) if catalog is not None else None,
         bates_typed=stamped(request.args.get("bates", "", type=str), record),
-        boxes=match_boxes(record.words, sequences) if sequences else [],
-        text_html=trusted_marks(highlight_text(record.text, sequences)),
+        boxes=(match_boxes(record.words, sequences, margin_words) if sequences else [])
+        + across.boxes,
+        text_html=trusted_marks(highlight_text(record.text, sequences, margins, across.spans)),
+        text_parts=sources.text_parts(record.text, record.annotations, sequences, margins,
+                                      across.spans),
+        ocr_regions=sources.ocr_regions(record.annotations, len(record.text)),
+        across=across,
         hit_pages=hit_pages,
         previous_hit=max((p for p in hit_pages if p < page_no), default=None),
         next_hit=min((p for p in hit_pages if p > page_no), default=None),

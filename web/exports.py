@@ -14,12 +14,12 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, send_file, stream_with_context
 
 from archive import exports
-from archive.catalog import Catalog
 from archive.errors import NotFoundError
 from archive.models import Hit
 from archive.read import extract
 from archive.search import streams
 from archive.search.query import search as run_search
+from archive.store import Store
 from web import pageimages
 from web.db import get_catalog, get_searcher, get_settings
 from web.feeds import permalink
@@ -95,7 +95,7 @@ def search_pdf() -> Response:
                      download_name=_download_name(query.q, "pdf"))
 
 
-def _stamped_pages(hits: list[Hit], catalog: Catalog) -> Iterator[tuple[Path | bytes, str]]:
+def _stamped_pages(hits: list[Hit], catalog: Store) -> Iterator[tuple[Path | bytes, str]]:
     """Each hit's page image (rendered once, then cached) and its citation line.
 
     Raises:

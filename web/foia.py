@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import url_for
 
-from archive.catalog import Catalog
 from archive.citation import bates_as_stamped
 from archive.foia import exemptions
+from archive.store import Store
 
 EMAIL_FIELDS = (("from", "From"), ("to", "To"), ("cc", "Cc"), ("subject", "Subject"),
                 ("date", "Date"))
@@ -60,7 +60,7 @@ def redactions(found: Any) -> Redactions:
                       boxes=boxes)
 
 
-def duplicates(catalog: Catalog, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def duplicates(catalog: Store, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The same record elsewhere (`records.for_page(...)["duplicates"]`), with each other
     document's title; documents that cannot be read (any more) are left out."""
     out = []
@@ -72,7 +72,7 @@ def duplicates(catalog: Catalog, found: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-def parent(catalog: Catalog, doc: dict[str, Any]) -> dict[str, Any] | None:
+def parent(catalog: Store, doc: dict[str, Any]) -> dict[str, Any] | None:
     """The document this one was found in (an email it was attached to), if any."""
     parent_id = doc.get("parent_doc_id")
     row = catalog.document(parent_id) if parent_id else None
@@ -82,7 +82,7 @@ def parent(catalog: Catalog, doc: dict[str, Any]) -> dict[str, Any] | None:
             "readable": row["state"] in _READABLE}
 
 
-def attachments(catalog: Catalog, doc: dict[str, Any]) -> list[dict[str, Any]]:
+def attachments(catalog: Store, doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The files found in a document (an email's attachments, an mbox's messages): each
     {name, doc_id or None, title, kind, pages, readable, note}; those that could not be read
     say why."""

@@ -72,10 +72,22 @@ _DUPLICATE = {
                                   "description": "its earliest release's name"},
                    "released": {"type": ["string", "null"], "description": "YYYY-MM-DD"}}}
 
+_TEXT_SOURCE = {"type": "string", "enum": ["text", "ocr", "text+ocr", "none"],
+                "description": "text: the file's text layer; ocr: the page image read by OCR; "
+                               "text+ocr: the text layer and pictures on the page read by OCR"}
+_SPAN = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2,
+         "maxItems": 2}
+_OCR_REGION = {
+    "type": "object", "required": ["box", "chars", "words", "confidence"],
+    "properties": {"box": _BOX,
+                   "chars": {**_SPAN, "description": "[start, end) of `text` it gave"},
+                   "words": {**_SPAN, "description": "[start, end) of `words` it gave"},
+                   "confidence": {"type": "number", "description": "mean word confidence"}}}
+
 _HIT = {
     "type": "object",
     "required": ["doc_id", "page", "title", "production", "production_ids", "excerpt", "url",
-                 "text_source", "score", *_FOIA_REQUIRED],
+                 "text_source", "score", "fuzzy_words", *_FOIA_REQUIRED],
     "properties": {
         "doc_id": {"type": "string", "description": "first 16 hex digits of the sha256"},
         "page": {"type": "integer", "minimum": 1, "description": "1-based page number"},
@@ -86,8 +98,12 @@ _HIT = {
         "excerpt": {"type": "string",
                     "description": "HTML: escaped text, matched words in <mark>"},
         "url": {"type": "string", "description": "the page's permalink path"},
-        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "text_source": _TEXT_SOURCE,
         "score": {"type": "number"},
+        "fuzzy_words": {"type": "array", "items": {"type": "string"},
+                        "description": "the page's words, as written, that matched only "
+                        "fuzzily: misread by OCR (tolerant=1) or found by a fuzzy term "
+                        "(word~1); empty when every match is the word typed"},
         **_FOIA,
     },
 }
@@ -95,8 +111,8 @@ _HIT = {
 _PAGE = {
     "type": "object",
     "required": ["doc_id", "page", "pages", "title", "production", "text", "text_source",
-                 "ocr_confidence", "width", "height", "unit", "words", "url", "image",
-                 *_FOIA_REQUIRED, "duplicates"],
+                 "ocr_confidence", "width", "height", "unit", "words", "ocr_regions", "url",
+                 "image", *_FOIA_REQUIRED, "duplicates"],
     "properties": {
         "doc_id": {"type": "string"},
         "page": {"type": "integer", "minimum": 1},
@@ -104,7 +120,7 @@ _PAGE = {
         "title": {"type": "string"},
         "production": {"type": "string"},
         "text": {"type": "string"},
-        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "text_source": _TEXT_SOURCE,
         "ocr_confidence": {"type": ["number", "null"], "description": "mean word confidence"},
         "width": {"type": "number", "description": "page width in `unit`"},
         "height": {"type": "number", "description": "page height in `unit`"},
@@ -112,8 +128,12 @@ _PAGE = {
                  "description": "PDF points (1/72 inch) of the page as displayed, origin top "
                                 "left; pixels of an image W pixels wide = points * W / width"},
         "words": {"type": "array", "items": _WORD, "description": "the words on the page"},
+        "ocr_regions": {"type": "array", "items": _OCR_REGION,
+                        "description": "on a text+ocr page, the pictures read by OCR; the "
+                                       "other words are the text layer's"},
         "matches": {"type": "array", "description": "with q: [x0, y0, x1, y1] of the words "
-                    "the query matched (a phrase's words on one line share a box)",
+                    "the query matched (a phrase's words on one line share a box; a phrase "
+                    "running over a page break has its part on each page)",
                     "items": _BOX},
         "url": {"type": "string"},
         "image": {"type": "string"},
@@ -194,6 +214,7 @@ _RESULTS = {
         "notice": {"type": "string", "description": "with truncated: how to reach the rest"},
         "folded": {"type": "integer", "minimum": 0, "description": "with collapse=1: copies "
                    "left out; total and facets count the pages shown"},
+        "tolerant": {"type": "boolean", "description": "present (true) with tolerant=1"},
     },
 }
 _TEXT_OR_NULL = {"type": ["string", "null"]}
@@ -213,7 +234,7 @@ EXPORT_ROW = {
         "bates": _TEXT_OR_NULL,
         "exemptions": {"type": "array", "items": {"type": "string"}},
         "redacted": {"type": "string", "enum": ["yes", "no"]},
-        "text_source": {"type": "string", "enum": ["text", "ocr", "none"]},
+        "text_source": _TEXT_SOURCE,
         "score": {"type": "number"},
         "url": {"type": "string", "description": "the page's permalink (absolute)"},
         "citation": {"type": "string", "description": "the page's citation line"},
@@ -228,7 +249,12 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
     """The description, with `server` (the app's root URL) as its server and the archive's
     longest accepted query (`query_max_chars`, ARCHIVE_QUERY_MAX_CHARS)."""
     q = _param("q", "query", {"type": "string", "maxLength": query_max_chars},
-               'Whoosh query: words, "phrases", AND/OR/NOT, field:value, wild*, fuzzy~')
+               'Whoosh query: words, "phrases", AND/OR/NOT, field:value, wild*, fuzzy~ '
+               '(on the words as written, in phrases too: "irigation~1 permit")')
+    tolerant = _param("tolerant", "query", {"type": "integer", "enum": [0, 1], "default": 0},
+                      "1: in phrases, every word of 5 or more letters may be one edit off "
+                      "on pages read by OCR (OCR misreadings); pages with the phrase as "
+                      "typed rank first, and each hit lists its `fuzzy_words`")
     return {
         "openapi": "3.1.0",
         "info": {"title": "FOIA archive reading room API", "version": __version__,
@@ -259,6 +285,7 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
                                                  "default": 0},
                            "1: near-duplicate pages (the same record in several releases) "
                            "once, as their earliest release"),
+                    tolerant,
                     _param("format", "query", {"type": "string", "enum": ["json", "jsonl"],
                                                "default": "json"},
                            "jsonl: every matching page (up to ARCHIVE_EXPORT_MAX_ROWS, "
@@ -290,7 +317,9 @@ def openapi_spec(server: str, query_max_chars: int = 1000) -> dict[str, Any]:
             }},
             "/api/doc/{doc_id}/page/{page}": {"get": {
                 "summary": "One page: text, word boxes, and with q the matched words' boxes",
-                "parameters": [*_page_params("doc_id", "page", "the page"), q],
+                "parameters": [*_page_params("doc_id", "page", "the page"), q,
+                               {**tolerant, "description": "1: box the words a tolerant "
+                                "search (see /api/search) matched"}],
                 "responses": {
                     "200": _json(_PAGE, "the page"),
                     "400": _json(_ERROR, "the query cannot be parsed"),

@@ -6,12 +6,15 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 
-from archive.catalog import Catalog
+from archive.foia import line_numbers
 from archive.models import Hit
+from archive.search import crossing
 from archive.search.matches import Box, match_boxes
+from archive.store import Store
 
 _NOT_OUR_TAG = re.compile(r"<(?!/?mark>)")
 
@@ -60,8 +63,13 @@ class HitGroup:
 
 
 def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
-              catalog: Catalog | None) -> list[HitView]:
-    """Each hit with its page's size, its document's page count and its match boxes."""
+              catalog: Store | None,
+              text_layer: Sequence[Sequence[str]] | None = None, searcher: Any = None,
+              closed: frozenset[str] = frozenset()) -> list[HitView]:
+    """Each hit with its page's size, its document's page count and its match boxes
+    (`text_layer`: the sequences for a hit with a text layer, when they differ; with
+    `searcher`, those of a phrase running over a page break too, but over none of the
+    `closed` bridges: `query.closed_bridges`)."""
     views = []
     pages: dict[str, int] = {}
     for hit in hits:
@@ -71,8 +79,16 @@ def hit_views(hits: Sequence[Hit], sequences: Sequence[Sequence[str]],
             pages[hit.doc_id] = int(doc["page_count"] or 0) if doc is not None else 0
         width = float(row["width"]) if row is not None else 612.0
         height = float(row["height"]) if row is not None else 792.0
-        boxes = (match_boxes(json.loads(row["words"] or "[]"), sequences)
-                 if row is not None and sequences else [])
+        marks = text_layer if text_layer is not None and hit.text_source == "text" \
+            else sequences
+        boxes: list[Box] = []
+        if row is not None and marks:
+            words = json.loads(row["words"] or "[]")
+            notes = json.loads(row["annotations"] or "{}")
+            margin_words = line_numbers.word_indexes(notes)
+            boxes = match_boxes(words, marks, margin_words) + crossing.on_page(
+                searcher, hit.doc_id, hit.page, row["text"], words, marks, closed,
+                margins=line_numbers.spans(notes), margin_words=margin_words).boxes
         views.append(HitView(hit=hit, excerpt=trusted_marks(hit.excerpt),
                              pages=pages[hit.doc_id], width=width, height=height, boxes=boxes))
     return views

@@ -14,7 +14,7 @@ from archive.errors import NotFoundError
 from archive.foia import exemptions
 from archive.foia.kinds import KINDS
 from archive.models import SearchResults
-from archive.search.query import bates_lookup, query_terms
+from archive.search.query import bates_lookup, closed_bridges, query_terms
 from archive.search.query import search as run_search
 from web.auth import is_editor
 from web.db import get_catalog, get_searcher, get_settings
@@ -27,10 +27,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _ON = ("1", "true", "yes", "on")
 
 
+def _switch(name: str) -> bool:
+    """Whether the request turns the switch `name` on (1, true, yes, on)."""
+    return request.args.get(name, "", type=str).strip().lower() in _ON
+
+
 def _filters() -> dict[str, Any]:
     """The request's `exemption` (an index key), `redacted` (yes/no), `agency` (a name),
-    `year` (YYYY), `kind` (archive.foia.kinds) and `collapse` (bool); values that mean
-    nothing are dropped."""
+    `year` (YYYY), `kind` (archive.foia.kinds), `collapse` and `tolerant` (bool); values
+    that mean nothing are dropped."""
     redacted = request.args.get("redacted", "", type=str).strip().lower()
     agency = " ".join(_CONTROL.sub(" ", request.args.get("agency", "", type=str))
                       .replace('"', "").split())[:200]
@@ -41,7 +46,13 @@ def _filters() -> dict[str, Any]:
             "agency": agency or None,
             "year": year if re.fullmatch(r"\d{4}", year) else None,
             "kind": kind if kind in KINDS else None,
-            "collapse": request.args.get("collapse", "", type=str).strip().lower() in _ON}
+            "collapse": _switch("collapse"), "tolerant": _switch("tolerant")}
+
+
+@bp.app_template_global()
+def tolerant_arg() -> int | None:
+    """`tolerant=1` for links that keep the request's OCR-tolerant phrases, else None."""
+    return 1 if _switch("tolerant") else None
 
 
 @bp.app_context_processor
@@ -51,6 +62,7 @@ def search_box() -> dict[str, Any]:
     kept = {"production": _CONTROL.sub("", request.args.get("production", "", type=str)),
             **_filters()}
     kept["collapse"] = "1" if kept["collapse"] else None
+    kept["tolerant"] = "1" if kept["tolerant"] else None
     return {"box_query": _CONTROL.sub(" ", q),
             "box_filters": [(name, value) for name, value in kept.items() if value]}
 
@@ -68,14 +80,15 @@ class Query:
     year: str | None = None  # the year of the record's own date: "2017"
     kind: str | None = None  # a page kind (archive.foia.kinds): email, scan, ...
     collapse: bool = False  # near-duplicate pages shown once, as their earliest release
+    tolerant: bool = False  # a phrase's long words may be one edit off on OCR'd pages
     jump: bool = True  # a Bates number typed alone opens its page
 
     @classmethod
     def from_request(cls) -> Query:
         """Read `q`, `page` (1-based; nonsense means 1), `production` (a slug), `exemption`
         (any written form: `b7c`, `(b)(7)(C)`), `redacted` (yes/no), `agency`, `year`,
-        `kind`, `collapse` (1) and `jump` (0: search for a Bates number instead of opening
-        its page)."""
+        `kind`, `collapse` (1), `tolerant` (1) and `jump` (0: search for a Bates number
+        instead of opening its page)."""
         page = request.args.get("page", 1, type=int)
         limit = current_app.config["MAX_RESULTS_PAGE"]
         return cls(q=request.args.get("q", "", type=str).strip(),
@@ -102,10 +115,12 @@ class Query:
                                   "exemption": self.exemption, "redacted": self.redacted,
                                   "agency": self.agency, "year": self.year,
                                   "kind": self.kind, "collapse": self.collapse,
+                                  "tolerant": self.tolerant,
                                   "jump": None if self.jump else 0}
         values.update(changes)
-        if values["collapse"]:
-            values["collapse"] = 1
+        for switch in ("collapse", "tolerant"):
+            if values[switch]:
+                values[switch] = 1
         return {k: v for k, v in values.items() if v is not None and v is not False}
 
 
@@ -146,7 +161,7 @@ def execute(query: Query) -> SearchResults:
     pagelen = current_app.config["RESULTS_PER_PAGE"]
     results = run_search(get_searcher(), query.text, get_settings(), page=query.page,
                          pagelen=pagelen, production=query.production,
-                         collapse=query.collapse)
+                         collapse=query.collapse, tolerant=query.tolerant)
     if (query.page - 1) * pagelen >= results.total:
         results.hits = []
     return results
@@ -190,7 +205,11 @@ def results() -> str | Response:
             return redirect(url_for("documents.page", doc_id=stamped[0], page_no=stamped[1],
                                     bates=query.q))
     found = execute(query)
-    views = hit_views(found.hits, query_terms(query.q, get_settings()), get_catalog())
+    settings, searcher = get_settings(), get_searcher()
+    views = hit_views(found.hits, query_terms(query.q, settings, searcher,
+                                              tolerant=query.tolerant), get_catalog(),
+                      query_terms(query.q, settings, searcher, tolerant=True, text_layer=True)
+                      if query.tolerant else None, searcher, closed_bridges(settings))
     productions = production_names()
     pagelen = current_app.config["RESULTS_PER_PAGE"]
     pages = math.ceil(found.total / pagelen)

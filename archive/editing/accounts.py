@@ -14,9 +14,9 @@ from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import TooManySignInsError, UserError
+from archive.store import Store, open_store
 
 ROLES = ("editor", "admin")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -62,7 +62,7 @@ def add_user(settings: Settings, name: str, role: str = "editor") -> str:
         raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     password = secrets.token_urlsafe(15)
     session_key(settings, create=True)
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         if not catalog.add_user(name, role, generate_password_hash(password, method="scrypt")):
             raise UserError(f"there is already a user called {name}; choose another name")
         catalog.audit(command_line_user(), "user.add", name, {"role": role})
@@ -100,7 +100,7 @@ def issue_token(settings: Settings, name: str) -> str:
         UserError: no such user.
     """
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         if catalog.user(name) is None:
             raise UserError(f"there is no user called {name}; add one with "
                             f"`archive users add {name}`")
@@ -123,19 +123,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_for_token(catalog: Catalog, token: str) -> User | None:
+def user_for_token(catalog: Store, token: str) -> User | None:
     """The user an API token belongs to; None for an unknown token."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     return _user(catalog.token_user(token_hash(token)))
 
 
-def user_named(catalog: Catalog, name: str) -> User | None:
+def user_named(catalog: Store, name: str) -> User | None:
     """A user by name (a signed-in session names one); None if it is gone."""
     return _user(catalog.user(name))
 
 
-def sign_in(catalog: Catalog, name: str, password: str, address: str) -> User | None:
+def sign_in(catalog: Store, name: str, password: str, address: str) -> User | None:
     """Check a name and password from an address; None when they do not match.
 
     Failed attempts are counted per name and address: after MAX_FAILURES within

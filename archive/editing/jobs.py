@@ -23,13 +23,13 @@ from typing import IO, Any
 
 from werkzeug.utils import secure_filename
 
-from archive.catalog import Catalog
 from archive.config import Settings, load_settings
 from archive.editing.accounts import User
 from archive.errors import ArchiveError, ArchiveLockedError, InvalidMetadataError
 from archive.ingest.pipeline import add_production
 from archive.ingest.progress import Progress
 from archive.releases import validate_meta
+from archive.store import Store, open_store
 
 LOCK_RETRY = 2.0  # seconds between tries while another add holds the write lock
 FINISHED = ("done", "failed")
@@ -85,7 +85,7 @@ def create(settings: Settings, user: User, production: str, meta: dict[str, Any]
     for name, (_, stream) in zip(names, files, strict=True):
         with (folder / name).open("xb") as out:
             shutil.copyfileobj(stream, out, 1 << 20)
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         catalog.add_job(job_id, user.name, production, {"meta": meta, "files": names})
         catalog.audit(user.name, "upload", production, {"job": job_id, "files": names,
                                                          "meta": meta})
@@ -112,7 +112,7 @@ def start(settings: Settings, job_id: str) -> subprocess.Popen[bytes]:
 class JobProgress(Progress):
     """The add's progress, written into its job (at most twice a second, and per file)."""
 
-    def __init__(self, catalog: Catalog, job_id: str) -> None:
+    def __init__(self, catalog: Store, job_id: str) -> None:
         super().__init__(enabled=False)
         self.catalog, self.job_id = catalog, job_id
         self.pages_total = self.pages_done = 0
@@ -156,7 +156,7 @@ def run(settings: Settings, job_id: str) -> None:
     (their originals are then under scans/); after a failure they are kept.
     """
     folder = staging_dir(settings, job_id)
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         job = catalog.job(job_id)
         if job is None or job["status"] in FINISHED:
             return

@@ -9,11 +9,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.editing.accounts import User
 from archive.errors import InvalidMetadataError, NotFoundError, WithdrawnError
 from archive.models import page_key
+from archive.store import Store, open_store
 
 MAX_REASON = 1000
 
@@ -50,12 +50,12 @@ def _withdrawal(row: Any) -> Withdrawal:
                       str(row["user_name"]), float(row["at"]))
 
 
-def of_document(catalog: Catalog, doc_id: str) -> list[Withdrawal]:
+def of_document(catalog: Store, doc_id: str) -> list[Withdrawal]:
     """A document's withdrawals: the whole document first (page None), then its pages."""
     return [_withdrawal(row) for row in catalog.withdrawals(doc_id)]
 
 
-def covering(catalog: Catalog, doc_id: str, page: int | None = None, *,
+def covering(catalog: Store, doc_id: str, page: int | None = None, *,
              any_page: bool = False) -> Withdrawal | None:
     """The withdrawal that hides a document or one of its pages, or None when it is public.
 
@@ -72,7 +72,7 @@ def covering(catalog: Catalog, doc_id: str, page: int | None = None, *,
     return None
 
 
-def hidden_keys(catalog: Catalog) -> tuple[list[str], list[str]]:
+def hidden_keys(catalog: Store) -> tuple[list[str], list[str]]:
     """What the public must not find: withdrawn documents' ids and withdrawn pages' keys."""
     docs, pages = [], []
     for row in catalog.withdrawals():
@@ -83,7 +83,7 @@ def hidden_keys(catalog: Catalog) -> tuple[list[str], list[str]]:
     return docs, pages
 
 
-def _check(catalog: Catalog, doc_id: str, page: int | None) -> None:
+def _check(catalog: Store, doc_id: str, page: int | None) -> None:
     doc = catalog.document(doc_id)
     if doc is None:
         raise NotFoundError(f"no document {doc_id} in this archive; check the id")
@@ -105,7 +105,7 @@ def withdraw(settings: Settings, user: User, doc_id: str, page: int | None,
         raise InvalidMetadataError(f"give the reason for withdrawing it (1 to {MAX_REASON} "
                                    "characters), e.g. \"personal data (b)(6) released by "
                                    "mistake\"")
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         _check(catalog, doc_id, page)
         catalog.withdraw(doc_id, page or 0, reason, user.name)
         catalog.audit(user.name, "withdraw", _target(doc_id, page), {"reason": reason})
@@ -120,7 +120,7 @@ def restore(settings: Settings, user: User, doc_id: str, page: int | None,
     Raises:
         NotFoundError: it is not withdrawn (or no such document).
     """
-    with Catalog(settings.catalog_path) as catalog:
+    with open_store(settings) as catalog:
         _check(catalog, doc_id, page)
         if not catalog.restore(doc_id, page or 0):
             raise NotFoundError(f"{_target(doc_id, page)} is not withdrawn; nothing to restore")

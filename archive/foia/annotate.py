@@ -1,4 +1,5 @@
-"""FOIA annotations of a page derived from its text and words (Bates, exemptions, email).
+"""Annotations of a page derived from its text and words (Bates, exemptions, email, margin
+line numbers).
 
 Recomputed whenever a page is (re)indexed, so better detectors need no re-OCR. Redaction
 boxes, and the exemption labels read inside them, are found on the page image by the worker
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive.foia import bates, box_labels, dates, email_headers, exemptions
+from archive.foia import bates, box_labels, dates, email_headers, exemptions, line_numbers
 from archive.models import Word
 
 
@@ -23,7 +24,9 @@ def text_annotations(text: str, words: list[Word], width: float, height: float,
     Returns:
         {"bates": as printed or None, "bates_keys": [normalised keys],
          "exemptions": ["(b)(6)", ...], "exemption_keys": ["b6", ...],
-         "email": {from, to, cc, subject, date} or None, "record_date": ISO date or None}.
+         "email": {from, to, cc, subject, date} or None, "record_date": ISO date or None,
+         "line_numbers": margin line numbers ({"words", "spans"}, archive.foia.line_numbers)
+         or None}.
     """
     stamp = bates.find(words, width, height)
     labels = page_exemptions(text, words, redactions or {})
@@ -36,6 +39,7 @@ def text_annotations(text: str, words: list[Word], width: float, height: float,
         "exemption_keys": exemptions.keys(labels),
         "email": email,
         "record_date": record_date,
+        "line_numbers": line_numbers.annotation(text, words),
     }
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from archive import storage
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.ingest import inputs
 from archive.models import ChildFile, SourceFile
+from archive.store import Store
 
 
 @dataclass(slots=True)
@@ -61,7 +61,7 @@ def store(parent: SourceFile, children: list[ChildFile], settings: Settings) -> 
     return out
 
 
-def unfinished(catalog: Catalog, doc_id: str,
+def unfinished(catalog: Store, doc_id: str,
                settings: Settings) -> list[tuple[SourceFile, dict[str, Any]]]:
     """The children of a document an interrupted run left unread, with their reading hints.
 

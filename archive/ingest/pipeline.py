@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from archive import storage
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.errors import BrokerUnavailableError
 from archive.formats import bundles
@@ -23,11 +22,19 @@ from archive.ingest.inputs import Collected, collect
 from archive.ingest.locking import write_lock
 from archive.ingest.progress import Progress
 from archive.ingest.queue import Readers, open_readers
-from archive.models import AddReport, DocumentProbe, Failure, PageResult, SourceFile
+from archive.models import (
+    OCR_SOURCES,
+    AddReport,
+    DocumentProbe,
+    Failure,
+    PageResult,
+    SourceFile,
+)
 from archive.read import ocr, worker
 from archive.releases import production_defaults
-from archive.search import index
+from archive.search import index, require_embedded
 from archive.search.writer import IndexBatch
+from archive.store import Store, open_store
 
 MAX_NESTING = 10  # attachments of attachments of ... deeper are reported, not added
 
@@ -50,7 +57,7 @@ class _Run:
     """What one `add` works with: where it writes, what it reports, what it has planned."""
 
     settings: Settings
-    catalog: Catalog
+    catalog: Store
     production: Any  # the production's catalog row
     batch: IndexBatch
     report: AddReport
@@ -67,11 +74,13 @@ def add_production(inputs: list[Path], settings: Settings, *, production: str | 
     Raises:
         OcrUnavailableError: OCR is wanted and tesseract is missing (nothing is changed).
         ArchiveLockedError: another `archive add` is running.
+        ServerModeError: server mode is on (its search is not built yet).
     """
+    require_embedded(settings)
     lang = ocr.usable_lang(settings.ocr_lang) if settings.ocr_mode != "never" else ""
     name, meta = production_defaults(inputs, production, meta or {})
     progress = progress or Progress(enabled=False)
-    with write_lock(settings), Catalog(settings.catalog_path) as catalog:
+    with write_lock(settings), open_store(settings) as catalog:
         ix = index.open_or_create(settings.whoosh_dir, indexed_pages=catalog.stats()["pages"])
         prod = catalog.ensure_production(name, meta)
         collected = collect(inputs, prod["slug"], settings)
@@ -261,11 +270,11 @@ def _page_read(run: _Run, future: Future[Any], doc: _Doc, page_no: int) -> None:
     run.catalog.save_page(page)
     report = run.report
     report.pages += 1
-    report.ocr_pages += page.text_source == "ocr"
+    report.ocr_pages += page.text_source in OCR_SOURCES
     if page.error:
         doc.failed_pages.append(f"page {page_no}: {page.error}")
     report.warnings.extend(f"{doc.given}: page {page_no}: {w}" for w in page.warnings)
-    run.progress.page_done(ocr=page.text_source == "ocr")
+    run.progress.page_done(ocr=page.text_source in OCR_SOURCES)
     doc.pending -= 1
     if doc.pending == 0:
         _document_read(run, doc)

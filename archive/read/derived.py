@@ -16,14 +16,14 @@ from typing import Any
 
 from pebble import ProcessPool
 
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.ingest.locking import write_lock
 from archive.models import Failure
 from archive.read import worker
+from archive.store import Store, open_store, store_exists
 
 
-def missing(settings: Settings, catalog: Catalog) -> list[dict[str, Any]]:
+def missing(settings: Settings, catalog: Store) -> list[dict[str, Any]]:
     """Documents read from a derived PDF that is no longer there: their rows, meta decoded."""
     out = []
     for row in catalog.documents():
@@ -49,9 +49,9 @@ def remake(settings: Settings, doc: Mapping[str, Any]) -> int:
 
 def remake_missing(settings: Settings) -> tuple[int, list[Failure]]:
     """Make every missing derived PDF again on a pool of workers: (made, failures)."""
-    if not settings.catalog_path.exists():
+    if not store_exists(settings):
         return 0, []
-    with Catalog(settings.catalog_path, readonly=True) as catalog:
+    with open_store(settings, readonly=True) as catalog:
         todo = missing(settings, catalog)
     if not todo:
         return 0, []

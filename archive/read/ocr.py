@@ -76,7 +76,16 @@ def ocr_image(image: Image.Image, options: OcrOptions) -> OcrResult:
     Raises:
         OcrFailedError: tesseract crashed or ran out of time.
     """
-    result = _read(image, options)
+    return improve(image, options, _read(image, options))
+
+
+def improve(image: Image.Image, options: OcrOptions, result: OcrResult) -> OcrResult:
+    """`result`, a first reading of `image`, or a better one if it reads poorly (see
+    `ocr_image`).
+
+    Raises:
+        OcrFailedError: tesseract crashed or ran out of time.
+    """
     if result.confidence is not None and result.confidence >= options.osd_confidence:
         return result
     # One rescue pass (measured on hand-transcribed pages, bench/ocr_accuracy.py): a page
@@ -138,6 +147,7 @@ def _read(image: Image.Image, options: OcrOptions) -> OcrResult:
 def _from_data(data: dict[str, list]) -> OcrResult:
     lines: dict[tuple[int, int, int], list[str]] = {}
     words: list[Word] = []
+    line_of: list[int] = []
     confidences: list[float] = []
     for i, raw in enumerate(data["text"]):
         word = raw.strip()
@@ -145,7 +155,10 @@ def _from_data(data: dict[str, list]) -> OcrResult:
         if not word or conf < 0:
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(word)
+        if key not in lines:
+            lines[key] = []
+        lines[key].append(word)
+        line_of.append(len(lines) - 1)
         left, top = data["left"][i], data["top"][i]
         words.append([left, top, left + data["width"][i], top + data["height"][i], word])
         confidences.append(conf)
@@ -157,7 +170,8 @@ def _from_data(data: dict[str, list]) -> OcrResult:
         text_lines.append(" ".join(line_words))
         previous = (block, par)
     confidence = round(sum(confidences) / len(confidences), 1) if confidences else None
-    return OcrResult(text="\n".join(text_lines), words=words, confidence=confidence)
+    return OcrResult(text="\n".join(text_lines), words=words, confidence=confidence,
+                     lines=line_of)
 
 
 def _unrotate(words: list[Word], rotation: int, size: tuple[int, int]) -> list[Word]:

@@ -74,9 +74,11 @@ def expectations(settings: Settings, lang: str, page_timeout: float) -> dict[str
 
 
 def page_args(args: tuple[Any, ...]) -> list[Any]:
-    """`worker.read_page`'s arguments as JSON: paths as text, the settings as a dict."""
+    """`worker.read_page`'s arguments as JSON: paths as text, the settings as a dict (less
+    the database URL: workers never open the catalog, and it may carry a password)."""
     path, kind, doc_id, page_no, settings, *rest = args
-    given = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    given = {f.name: getattr(settings, f.name) for f in fields(Settings)
+             if f.name != "database_url"}
     return [str(path), kind, doc_id, page_no, {**given, "home": str(settings.home)}, *rest]
 
 

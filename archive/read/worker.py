@@ -25,7 +25,7 @@ from archive.errors import ArchiveError, DamagedDocumentError, OcrFailedError, T
 from archive.foia import box_labels, redactions
 from archive.formats import bundles, emails
 from archive.models import DocumentProbe, PageResult
-from archive.read import extract, ocr
+from archive.read import extract, hybrid, numbered_lines, ocr
 
 Image.MAX_IMAGE_PIXELS = None  # the archive checks pixel counts itself, with its own limit
 
@@ -111,7 +111,8 @@ def _document(path: Path, kind: str, settings: Settings):  # type: ignore[no-unt
 
 def read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Settings,
               ocr_mode: str, lang: str, printed: bool = False) -> PageResult:
-    """Read one page (1-based): its text layer, or OCR where the text layer is not usable.
+    """Read one page (1-based): its text layer, or OCR where the text layer is not usable,
+    or both: the text layer and the pictures of text on the page (`archive.read.hybrid`).
 
     A page the archive `printed` itself (a native email's) has only its text read: there
     is nothing on its image to look for.
@@ -127,8 +128,10 @@ def _read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Setti
     page = doc[page_no - 1]
     width, height = extract.page_size(page, settings)
     text, words = extract.text_layer(page)
+    found = extract.pictures(page) if ocr_mode == "auto" and not printed else []
     use_ocr = ocr_mode == "always" or (
-        ocr_mode == "auto" and extract.needs_ocr(page, text, words, settings.min_text_chars)
+        ocr_mode == "auto" and extract.needs_ocr(page, text, words, settings.min_text_chars,
+                                                 found)
     )
     result = PageResult(doc_id=doc_id, page_no=page_no, text=text, words=words,
                         text_source="text" if text.strip() else "none",
@@ -136,12 +139,15 @@ def _read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Setti
     if printed:
         return result
     if not use_ocr:
+        chosen = hybrid.pictures_to_read(found, words, settings.min_text_chars)
+        if chosen:  # pictures of text on a text-layer page: read them alone
+            hybrid.read_pictures(page, chosen, result, settings, lang)
         result.annotations["redactions"] = redactions.none()
         if extract.may_show_boxes(page, text):
             image, dpi = extract.render_page(page, redactions.TARGET_DPI,
                                              settings.max_image_pixels)
-            result.annotations["redactions"] = redactions.detect(image, dpi,
-                                                                 box_labels.from_words(words))
+            result.annotations["redactions"] = redactions.detect(
+                image, dpi, box_labels.from_words(result.words))
         return result
     render_dpi, true_dpi = extract.ocr_resolution(page, kind, settings.ocr_dpi,
                                                   settings.ocr_upsample_below)
@@ -151,7 +157,7 @@ def _read_page(path: Path, kind: str, doc_id: str, page_no: int, settings: Setti
                              osd_confidence=settings.ocr_osd_confidence)
     result.annotations["redactions"] = _redactions(image, dpi, options, result.warnings)
     try:
-        read = ocr.ocr_image(image, options)
+        read = numbered_lines.reread(image, ocr.ocr_image(image, options), options)
     except OcrFailedError as exc:
         result.error = exc.message
         return result

@@ -35,6 +35,8 @@ from whoosh.matching import wrappers
 from whoosh.reading import TermNotFound
 
 from archive.errors import QueryError, SearchTimeoutError
+from archive.search.fuzzy import FuzzyPhrase, SurfaceFuzzy
+from archive.search.index import analyse_word
 
 _CHECK_WORDS = 256  # vocabulary words between two looks at the clock
 _CHECK_PAGES = 4096  # pages a matcher steps through between two looks at the clock
@@ -147,6 +149,8 @@ class Expander:
         return q.accept(self._replace)
 
     def _replace(self, node: query.Query) -> query.Query:
+        if isinstance(node, FuzzyPhrase):  # a leaf holding fuzzy terms
+            return node.with_fuzzy(self._replace)
         if not isinstance(node, query.MultiTerm) or isinstance(node, Expanded):
             return node
         key = repr(node.with_boost(1.0))  # field, text, distance, prefix, range ends
@@ -161,7 +165,7 @@ class Expander:
         by_segment: dict[Any, tuple[str, ...]] = {}
         words_in = _walker(node)
         for segment, _offset in self.reader.leaf_readers():
-            found = tuple(self._count(node, words_in(segment)))
+            found = tuple(dict.fromkeys(self._count(node, words_in(segment))))
             by_segment[_segment_key(segment)] = found
             union.update(dict.fromkeys(found))
             if len(union) > self.max_words:
@@ -194,6 +198,9 @@ class Expander:
 def _walker(node: query.Query) -> Callable[[Any], Iterator[str | None]]:
     """How to look through one segment's vocabulary for `node`: a function yielding each
     word looked at, as the word when it matches, else None."""
+    if isinstance(node, SurfaceFuzzy):
+        dfa = lev.levenshtein_automaton(node.text, node.maxdist, node.prefixlength).to_dfa()
+        return lambda segment: _surface_walk(segment, node.exact, dfa)
     if isinstance(node, query.FuzzyTerm):
         dfa = lev.levenshtein_automaton(node.text, node.maxdist, node.prefixlength).to_dfa()
         return lambda segment: _fuzzy_walk(segment, node.fieldname, dfa)
@@ -227,6 +234,17 @@ def _fuzzy_walk(segment: Any, fieldname: str, dfa: Any) -> Iterator[str | None]:
         cursor.find(match)  # the first word of the vocabulary at or after the candidate
         yield None
         word = probe = cursor.text()
+
+
+def _surface_walk(segment: Any, exact: str, dfa: Any) -> Iterator[str | None]:
+    """A fuzzy term on the words as written: the typed word as indexed, the words of `text`
+    within the distance (the words stemming leaves alone are there as written), then the
+    indexed form (stem) of each word of `words` (those stemming changes) within it."""
+    if ("text", exact) in segment:
+        yield exact
+    yield from _fuzzy_walk(segment, "text", dfa)
+    for word in _fuzzy_walk(segment, "words", dfa):
+        yield None if word is None else analyse_word(word)
 
 
 def _pattern_walk(segment: Any, fieldname: str, prefix: str,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -246,43 +246,89 @@ class ExactPhrase(query.Phrase):
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:  # noqa: D102
         if self.slop != 1 or self.fieldname not in searcher.schema:
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         field = searcher.schema[self.fieldname]
         if not field.format or not field.format.supports("positions"):
-            return super().matcher(searcher, context)
+            return self._fallback(searcher, context)
         if not searcher.is_atomic():  # collectors search segment by segment; others may not
-            return super().matcher(searcher, context)
-        reader = searcher.reader()
-        words = []
-        for word in self.words:
+            return self._fallback(searcher, context)
+        return phrase_matcher(searcher, context, self.fieldname, [[w] for w in self.words],
+                              self.boost, keeps=self.keeps)
+
+    def keeps(self, starts: set[int], first: list[int], last: list[int]) -> bool:
+        """Whether a page where the phrase starts at these positions, its first and last
+        words at those, matches (any does)."""
+        return True
+
+    def _fallback(self, searcher: Any, context: Any) -> Any:
+        """The matcher where positions cannot be compared here: Whoosh's own."""
+        return super().matcher(searcher, context)
+
+
+Keeps = Callable[[set[int], list[int], list[int]], bool]
+
+
+def phrase_matcher(searcher: Any, context: Any, fieldname: str,
+                   slots: Sequence[Sequence[str]], boost: float = 1.0, *,
+                   fuzzy_weight: float = 1.0, fuzzy_on: Any = None,
+                   keeps: Keeps | None = None) -> Any:
+    """The pages of one segment (`searcher` is atomic) where a word of each slot stands at
+    consecutive positions, in order.
+
+    A slot's first word is the word typed; the others stand for it (the words a fuzzy term
+    found). A page where the typed words stand together scores as `query.Phrase` would (the
+    sum of their scores); a page matched only through other words (fuzzily) scores
+    `fuzzy_weight` times the sum of the scores of the words it has, and is left out unless
+    `fuzzy_on(docnum)` (when given) is true. With `keeps`, a page matches only where
+    `keeps(starts, first, last)` accepts the positions the phrase starts at and those of
+    its first and last words (`crossing.BridgePhrase`: phrases over a page break).
+    """
+    field = searcher.schema[fieldname]
+    reader = searcher.reader()
+    coded: list[list[bytes | None]] = []
+    for slot in slots:
+        words: list[bytes | None] = []
+        for k, word in enumerate(slot):
             try:
-                btext = field.to_bytes(word)
+                btext: bytes | None = field.to_bytes(word)
             except ValueError:
-                return matching.NullMatcher()
-            if (self.fieldname, btext) not in reader:
-                return matching.NullMatcher()
-            words.append(btext)
-        docs, weights = _adjacent(reader, self.fieldname, words, field.format)
-        if not docs:
+                btext = None
+            if btext is not None and (fieldname, btext) in reader:
+                words.append(btext)
+            elif k == 0:
+                words.append(None)  # the typed word is not here: only fuzzy matches can be
+        if not any(words):
             return matching.NullMatcher()
-        weighting = context.weighting if context is not None else searcher.weighting
-        scorers = ([weighting.scorer(searcher, self.fieldname, w) for w in words]
-                   if weighting is not None else [])
-        return _ListedMatcher(docs, weights, scorers, self.boost)
+        coded.append(words)
+    docs, picks, factors = _aligned(reader, fieldname, coded, field.format, fuzzy_weight,
+                                    fuzzy_on, keeps)
+    if not docs:
+        return matching.NullMatcher()
+    weighting = context.weighting if context is not None else searcher.weighting
+    scorers = ({w: weighting.scorer(searcher, fieldname, w)
+                for slot in coded for w in slot if w is not None}
+               if weighting is not None else {})
+    quality = [max(scorers[w].max_quality() for w in slot if w is not None)
+               for slot in coded] if scorers else []
+    return _ListedMatcher(docs, picks, factors, scorers, sum(quality), boost)
 
 
-def _adjacent(reader: Any, fieldname: str, words: list[bytes],
-              fmt: Any) -> tuple[list[int], list[list[float]]]:
-    """The pages of a segment where the words stand at consecutive positions, in order, and
-    each word's frequency on each of them."""
-    unique = list(dict.fromkeys(words))
+def _aligned(reader: Any, fieldname: str, slots: list[list[bytes | None]], fmt: Any,
+             fuzzy_weight: float, fuzzy_on: Any, keeps: Keeps | None = None,
+             ) -> tuple[list[int], list[list[tuple[bytes, float]]], list[float]]:
+    """The pages of a segment where a word of each slot stands at consecutive positions, in
+    order; on each, the word counted for each slot and its frequency on the page, and the
+    page's share of the score (1, or `fuzzy_weight` when only other words than the typed
+    ones stand together)."""
+    unique = list(dict.fromkeys(w for slot in slots for w in slot if w is not None))
     postings = {w: _blocks(reader, fieldname, w) for w in unique}
+    sizes = {w: sum(len(block[0]) for block in postings[w]) for w in unique}
     candidates: set[int] | None = None
-    for w in sorted(unique, key=lambda w: sum(len(block[0]) for block in postings[w])):
-        ids = {d for block in postings[w] for d in block[0]}
+    for slot in sorted(slots, key=lambda slot: sum(sizes[w] for w in slot if w is not None)):
+        ids = {d for w in slot if w is not None for block in postings[w] for d in block[0]}
         candidates = ids if candidates is None else candidates & ids
         if not candidates:
-            return [], []
+            return [], [], []
     assert candidates is not None
     found: dict[bytes, dict[int, tuple[list[int], float]]] = {}
     for w in unique:
@@ -292,19 +338,55 @@ def _adjacent(reader: Any, fieldname: str, words: list[bytes],
                 if d in candidates:
                     per_doc[d] = (fmt.decode_positions(values[i]), block_weights[i])
         found[w] = per_doc
+    typed = [w for w in (slot[0] for slot in slots) if w is not None]
+    if len(typed) < len(slots):
+        typed = []  # a typed word is not in this segment: every match is fuzzy
+    alternatives = any(len(slot) > 1 for slot in slots)
     docs: list[int] = []
-    weights: list[list[float]] = []
+    picks: list[list[tuple[bytes, float]]] = []
+    factors: list[float] = []
     for d in sorted(candidates):
-        starts: set[int] | None = None
-        for k, w in enumerate(words):
-            shifted = {p - k for p in found[w][d][0]}
-            starts = shifted if starts is None else starts & shifted
-            if not starts:
-                break
-        if starts and not reader.is_deleted(d):
-            docs.append(d)
-            weights.append([found[w][d][1] for w in words])
-    return docs, weights
+        on_page = [[w for w in slot if w is not None and d in found[w]] for slot in slots]
+        starts = _kept(_starts(on_page, found, d), on_page, found, d, keeps)
+        if not starts or reader.is_deleted(d):
+            continue
+        if not alternatives or (typed and all(d in found[w] for w in typed)
+                                and _kept(_starts([[w] for w in typed], found, d),
+                                          [[w] for w in typed], found, d, keeps)):
+            chosen = typed
+            factors.append(1.0)
+        elif fuzzy_on is None or fuzzy_on(d):
+            chosen = [next(w for w in words if any(s + k in found[w][d][0] for s in starts))
+                      for k, words in enumerate(on_page)]
+            factors.append(fuzzy_weight)
+        else:
+            continue
+        docs.append(d)
+        picks.append([(w, found[w][d][1]) for w in chosen])
+    return docs, picks, factors
+
+
+def _kept(starts: set[int], on_page: list[list[bytes]],
+          found: dict[bytes, dict[int, tuple[list[int], float]]], d: int,
+          keeps: Keeps | None) -> set[int]:
+    """`starts`, or none of them where `keeps` refuses the page's positions."""
+    if not starts or keeps is None:
+        return starts
+    first = [p for w in on_page[0] for p in found[w][d][0]]
+    last = [p for w in on_page[-1] for p in found[w][d][0]]
+    return starts if keeps(starts, first, last) else set()
+
+
+def _starts(on_page: list[list[bytes]], found: dict[bytes, dict[int, tuple[list[int], float]]],
+            d: int) -> set[int]:
+    """The positions on page `d` where a word of each slot stands at consecutive places."""
+    starts: set[int] | None = None
+    for k, words in enumerate(on_page):
+        shifted = {p - k for w in words for p in found[w][d][0]}
+        starts = shifted if starts is None else starts & shifted
+        if not starts:
+            return set()
+    return starts or set()
 
 
 def _blocks(reader: Any, fieldname: str,
@@ -349,16 +431,19 @@ class _Posting:
 
 
 class _ListedMatcher(matching.Matcher):
-    """Documents found in advance, scored as the sum of their words' scores."""
+    """Documents found in advance, each scored as the sum of its picked words' scores, times
+    its factor."""
 
-    def __init__(self, docs: list[int], weights: list[list[float]], scorers: list[Any],
+    def __init__(self, docs: list[int], picks: list[list[tuple[bytes, float]]],
+                 factors: list[float], scorers: dict[bytes, Any], quality: float,
                  boost: float = 1.0, at: int = 0) -> None:
-        self.docs, self.weights, self.scorers, self.boost = docs, weights, scorers, boost
+        self.docs, self.picks, self.factors = docs, picks, factors
+        self.scorers, self.quality, self.boost = scorers, quality, boost
         self.i = at
         # BM25F and friends score (weight, field length): read the page's length once, not
         # once per word.
         self._by_length = bool(scorers) and all(
-            isinstance(s, scoring.WeightLengthScorer) for s in scorers)
+            isinstance(s, scoring.WeightLengthScorer) for s in scorers.values())
 
     def is_active(self) -> bool:  # noqa: D102
         return self.i < len(self.docs)
@@ -376,19 +461,22 @@ class _ListedMatcher(matching.Matcher):
         return iter(self.docs[self.i:])
 
     def score(self) -> float:  # noqa: D102
-        docnum, weights = self.docs[self.i], self.weights[self.i]
+        if not self.scorers:
+            return 0.0
+        docnum, picked = self.docs[self.i], self.picks[self.i]
+        scale = self.boost * self.factors[self.i]
         if self._by_length:
-            length = self.scorers[0].dfl(docnum)
-            return self.boost * sum(scorer._score(weight, length)
-                                    for scorer, weight in zip(self.scorers, weights, strict=True))
-        return self.boost * sum(scorer.score(_Posting(docnum, weight))
-                                for scorer, weight in zip(self.scorers, weights, strict=False))
+            length = next(iter(self.scorers.values())).dfl(docnum)
+            return scale * sum(self.scorers[w]._score(weight, length) for w, weight in picked)
+        return scale * sum(self.scorers[w].score(_Posting(docnum, weight))
+                           for w, weight in picked)
 
     def max_quality(self) -> float:  # noqa: D102
-        return self.boost * sum(scorer.max_quality() for scorer in self.scorers)
+        return self.boost * self.quality
 
     def copy(self) -> _ListedMatcher:  # noqa: D102
-        return _ListedMatcher(self.docs, self.weights, self.scorers, self.boost, self.i)
+        return _ListedMatcher(self.docs, self.picks, self.factors, self.scorers, self.quality,
+                              self.boost, self.i)
 
     def reset(self) -> None:  # noqa: D102
         self.i = 0

@@ -23,7 +23,8 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
-            maxchars: int = 320, surround: int = 80) -> str:
+            maxchars: int = 320, surround: int = 80,
+            margins: Sequence[Sequence[int]] = ()) -> str:
     """Up to `top` passages of `text` holding the most matches, in page order, as HTML.
 
     Args:
@@ -33,12 +34,13 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
         top: passages to show at most.
         maxchars: a passage's matches lie within this many characters.
         surround: characters of context on either side of a passage's matches.
+        margins: (start, end) of the text's margin line numbers (see `matches.match_spans`).
 
     Returns:
         The passages joined by " … ", text escaped, matches in <mark>; "" if nothing matched.
         Passages that would overlap or touch are shown as one, so no text is repeated.
     """
-    spans = _spans(text, sequences)
+    spans = found_spans(text, sequences, margins)
     if not spans:
         return ""
     groups: list[list[tuple[int, int]]] = []
@@ -48,11 +50,11 @@ def excerpt(text: str, sequences: Sequence[Sequence[str]], *, top: int = 2,
         else:
             groups.append([span])
     best = sorted(range(len(groups)), key=lambda i: (-len(groups[i]), i))[:top]
-    windows = merge_spans(_window(text, groups[i], surround) for i in best)
-    return BETWEEN.join(_passage(text, start, end, spans) for start, end in windows)
+    windows = merge_spans(window(text, groups[i], surround) for i in best)
+    return BETWEEN.join(passage(text, start, end, spans) for start, end in windows)
 
 
-def _window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int, int]:
+def window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int, int]:
     """The stretch of text shown for a group of matches: `surround` characters of context
     on either side, not cutting a word."""
     start = _word_start(text, max(0, group[0][0] - surround), group[0][0])
@@ -60,12 +62,13 @@ def _window(text: str, group: list[tuple[int, int]], surround: int) -> tuple[int
     return start, end
 
 
-def _spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
-    """`matches.match_spans`, done mostly in C unless the query has wildcards or a word it
-    wants is hyphenated across a line on this page."""
+def found_spans(text: str, sequences: Sequence[Sequence[str]],
+                margins: Sequence[Sequence[int]] = ()) -> list[tuple[int, int]]:
+    """`matches.match_spans`, done mostly in C unless the query has wildcards, a word it
+    wants is hyphenated across a line on this page, or the page has margin line numbers."""
     wanted = {word for seq in sequences for word in seq}
-    if any(c in word for word in wanted for c in "*?~"):  # patterns: matches.py reads them
-        return match_spans(text, sequences)
+    if margins or any(c in word for word in wanted for c in "*?~|"):  # matches.py reads them
+        return match_spans(text, sequences, margins)
     forms, found, joined = analysed_words(text)
     if joined & wanted:  # a wanted word hyphenated across a line: the tokenizer's way
         return match_spans(text, sequences)
@@ -73,12 +76,12 @@ def _spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int
     spans: list[tuple[int, int]] = []
     for seq in sequences:
         n = len(seq)
-        spans.extend((found[i].start(), found[i + n - 1].end()) for i in hits
+        spans.extend((found[i][1], found[i + n - 1][2]) for i in hits
                      if forms[i:i + n] == list(seq))
     return merge_spans(spans)
 
 
-def _passage(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+def passage(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
     """text[start:end] escaped, every match inside it marked (passages that overlapped
     were merged, so a match of another group can lie inside)."""
     out: list[str] = []

@@ -5,25 +5,32 @@ words analysed exactly as the index analyses them (`index.word_tokens`, `analyse
 what is boxed on the image is what the index found: for the phrase "sally port" both words
 of each occurrence, never every "port" on the page; a word hyphenated across a line end
 ("sal-" + "ly") is found as the whole word; `detain*` and `hennepin~` box the words they
-expand to.
+expand to; a fuzzy word looked up in the index comes as `typed|found|...` (its analysed
+forms, the typed word's first), and `fuzzy_words` names the page's words that matched
+only through the others.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import lru_cache
 
 from archive.models import Word
 from archive.search.index import analyse_word, analysed_tokens, word_tokens
 
+_LINE_END = re.compile(r"(?<=-)\s+")  # inside a word joined across a line-break hyphen
 Box = list[float]  # [x0, y0, x1, y1] in the same unit as the words (PDF points)
 
 
 def _pattern_test(word: str) -> Callable[[str], bool] | None:
-    """A test for a wildcard (`detain*`) or fuzzy (`salli~1/0`) query word; None if exact."""
+    """A test for a wildcard (`detain*`), fuzzy (`salli~1/0`) or expanded fuzzy
+    (`salli|sali|talli`) query word; None if exact."""
+    if "|" in word:
+        return frozenset(word.split("|")).__contains__
     if "~" in word:
         text, _, rest = word.partition("~")
         distance, _, prefix = rest.partition("/")
@@ -33,6 +40,14 @@ def _pattern_test(word: str) -> Callable[[str], bool] | None:
                                    for c in word) + r"\Z")
         return lambda form: regex.match(form) is not None
     return None
+
+
+def _typed_form(word: str) -> str | None:
+    """The analysed form of the word typed for a query word (`salli` for `salli|sali`,
+    `salli~1/0`); None for a wildcard, which is not a word typed."""
+    if "*" in word or "?" in word:
+        return None
+    return word.partition("|")[0].partition("~")[0]
 
 
 def _fuzzy(form: str, text: str, distance: int, prefix: int) -> bool:
@@ -69,6 +84,12 @@ class _Wanted:
             self._memo[form] = found
         return found
 
+    def only_fuzzy(self, form: str) -> bool:
+        """Whether `form` matches query words only as another word than the one typed."""
+        keys = self.keys(form)
+        return bool(keys) and all((typed := _typed_form(k)) is not None and typed != form
+                                  for k in keys)
+
     def occurrences(self, at: dict[int, dict[str, set[int]]]) -> set[tuple[int, ...]]:
         """Each occurrence of a sequence, as the sorted ids gathered at its positions."""
         found: set[tuple[int, ...]] = set()
@@ -80,27 +101,65 @@ class _Wanted:
         return found
 
 
-def match_spans(text: str, sequences: Sequence[Sequence[str]]) -> list[tuple[int, int]]:
+def match_spans(text: str, sequences: Sequence[Sequence[str]],
+                margins: Sequence[Sequence[int]] = ()) -> list[tuple[int, int]]:
     """Character spans of `text` that are occurrences of any of the word sequences.
 
     Args:
         text: a page's text.
         sequences: from `archive.search.query.query_terms`.
+        margins: (start, end) of the text's margin line numbers (`archive.foia.line_numbers`):
+            out of the word sequence, as in the index, and left out of the spans of
+            phrases that run past them.
 
     Returns:
-        Sorted, non-overlapping (start, end) spans; a phrase gives one span per occurrence.
+        Sorted, non-overlapping (start, end) spans; a phrase gives one span per occurrence
+        (two when it runs past a line number).
     """
     wanted = _Wanted(sequences)
     if not wanted.sequences or not text:
         return []
     spans: list[tuple[int, int]] = []
     at: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for pos, form, start, end in analysed_tokens(text):
+    for pos, form, start, end in analysed_tokens(text, margins):
         for key in wanted.keys(form):
             spans.append((start, end))
             at[pos][key].add(len(spans) - 1)
-    return merge_spans([(min(spans[i][0] for i in ids), max(spans[i][1] for i in ids))
-                   for ids in wanted.occurrences(at)])
+    return merge_spans(piece for ids in wanted.occurrences(at)
+                       for piece in _stretch(text, [spans[i] for i in ids], margins))
+
+
+def _stretch(text: str, parts: list[tuple[int, int]],
+             margins: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+    """The text from an occurrence's first word to its last, cut around the margin line
+    numbers inside it that are not words of the occurrence."""
+    pieces = [(min(s for s, _ in parts), max(e for _, e in parts))]
+    for start, end in sorted((int(s), int(e)) for s, e in margins):
+        first, last = pieces[-1]
+        if first < start and end < last and not any(start <= s and e <= end
+                                                     for s, e in parts):
+            pieces[-1:] = [(first, len(text[:start].rstrip())),
+                           (end + len(text[end:last]) - len(text[end:last].lstrip()), last)]
+    return pieces
+
+
+def fuzzy_words(text: str, sequences: Sequence[Sequence[str]],
+                margins: Sequence[Sequence[int]] = ()) -> list[str]:
+    """The words of `text`, as written and once each, that an occurrence of the sequences
+    matched fuzzily: through a word a fuzzy term found, not the word typed ("saliy" for
+    the tolerant phrase "sally port"). Empty when no sequence has a fuzzy word. `margins`:
+    see `match_spans`."""
+    if not any("|" in word or "~" in word for seq in sequences for word in seq):
+        return []
+    wanted = _Wanted(sequences)
+    spans = match_spans(text, sequences, margins)
+    starts = [start for start, _ in spans]
+    found: dict[str, None] = {}
+    for _, form, start, end in analysed_tokens(text, margins):
+        inside = bisect_right(starts, start) - 1
+        if inside >= 0 and end <= spans[inside][1] and wanted.only_fuzzy(form):
+            found.setdefault(_LINE_END.sub("", text[start:end]), None)  # sal-⏎ly: sal-ly
+    return list(found)
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -119,23 +178,31 @@ def _starts_new_line(previous: Word, word: Word) -> bool:
     return float(word[0]) < float(previous[0]) or float(word[1]) >= float(previous[3])
 
 
+_SOFT = "\u00ad"
+
+
 @lru_cache(maxsize=200_000)
-def _pieces(word: str) -> tuple[tuple[str, ...], str, bool, bool]:
-    """A stored word's analysed tokens, its last token as written, whether it ends in "-"
-    right after that token, and whether it begins with a token (a line-end hyphen before
-    it then joins the two, as the index joins them)."""
-    found = [(token, start, end) for _, token, start, end in word_tokens(word)]
+def _pieces(word: str) -> tuple[tuple[tuple[int, str], ...], int, str, str, bool]:
+    """A stored word's analysed tokens with their positions in the word, how many positions
+    it takes, its last token as written, the hyphen ("-") or soft hyphen it ends in right
+    after that token ("" for none), and whether it begins with a token (a hyphen before it
+    then joins the two, as the index joins them)."""
+    found = list(word_tokens(word))
     if not found:
-        return (), "", False, False
-    return (tuple(analyse_word(t) for t, _, _ in found), found[-1][0],
-            word[found[-1][2]:] == "-", found[0][1] == 0)
+        return (), 0, "", "", False
+    last = max(found, key=lambda t: (t[0], t[3]))
+    ends = word[last[3]:]
+    return (tuple((pos, analyse_word(t)) for pos, t, _, _ in found), last[0] + 1, last[1],
+            ends if ends in ("-", _SOFT) else "", found[0][2] == 0)
 
 
-def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> list[list[int]]:
+def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]],
+                  margins: Collection[int] = ()) -> list[list[int]]:
     """Indexes of the words of each occurrence of the sequences, in reading order.
 
     Each stored word is tokenised and analysed on its own (cached, so a page costs a few
-    hundred dictionary look-ups), with positions counted as the index counts them.
+    hundred dictionary look-ups), with positions counted as the index counts them: the
+    words at `margins` (margin line numbers) take the position of the word after them.
     """
     wanted = _Wanted(sequences)
     if not words or not wanted.sequences:
@@ -143,23 +210,34 @@ def matched_words(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> 
     at: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     keys = wanted.keys
     pos = 0
-    joins_next = False  # the previous word ended with a hyphen after a token
-    last = ""
+    joins_next = ""  # the hyphen or soft hyphen the previous word ended with after a token
+    last, previous = "", -1
     for i, word in enumerate(words):
-        forms, tail, hyphen, leading = _pieces(str(word[4]))
-        if not forms:
-            joins_next = False
+        forms, size, tail, ends, leading = _pieces(str(word[4]))
+        if i in margins:
+            for key in (k for _, form in forms for k in keys(form)):
+                at[pos][key].add(i)
             continue
-        if joins_next and leading and _starts_new_line(words[i - 1], word):
+        if not forms:
+            joins_next = ""
+            continue
+        # A word that continues the previous one (as `index.word_tokens` joins them): the
+        # joined word at the previous word's position; after a soft hyphen this word's first
+        # token is no word, after a hyphen it stays, beside the word that follows.
+        skip = 0
+        if joins_next and leading and (joins_next == _SOFT
+                                       or _starts_new_line(words[previous], word)):
             first = next(t for _, t, _, _ in word_tokens(str(word[4])))
             for key in keys(analyse_word(last + first)):
-                for p in (pos - 1, pos):
-                    at[p][key].update((i - 1, i))
-        for form in forms:
+                at[pos - 1][key].update((previous, i))
+            skip = 1
+        for offset, form in forms:
+            if offset == 0 and skip and joins_next == _SOFT:
+                continue
             for key in keys(form):
-                at[pos][key].add(i)
-            pos += 1
-        joins_next, last = hyphen, tail
+                at[pos + max(offset - skip, 0)][key].add(i)
+        pos += size - skip
+        joins_next, last, previous = ends, tail, i
     return _merge_occurrences(wanted.occurrences(at))
 
 
@@ -174,35 +252,45 @@ def _merge_occurrences(occurrences: set[tuple[int, ...]]) -> list[list[int]]:
     return merged
 
 
-def match_boxes(words: Sequence[Word], sequences: Sequence[Sequence[str]]) -> list[Box]:
+def match_boxes(words: Sequence[Word], sequences: Sequence[Sequence[str]],
+                margins: Collection[int] = ()) -> list[Box]:
     """Boxes of the words the sequences matched; the words of one occurrence on one line
     are joined into one box.
 
     Args:
         words: the page's stored words, `[x0, y0, x1, y1, word]` in PDF points.
         sequences: from `archive.search.query.query_terms`.
+        margins: indexes of the words that are margin line numbers (see `matched_words`).
     """
+    return [box for occurrence in matched_words(words, sequences, margins)
+            for box in occurrence_boxes(words, occurrence)]
+
+
+def occurrence_boxes(words: Sequence[Word], occurrence: Sequence[int]) -> list[Box]:
+    """The boxes of one occurrence's words (indexes into `words`), one box a line."""
     boxes: list[Box] = []
-    for occurrence in matched_words(words, sequences):
-        line: Box | None = None
-        for i in occurrence:
-            x0, y0, x1, y1 = (float(v) for v in words[i][:4])
-            if line is not None and not _starts_new_line([*line, ""], words[i]):
-                line = [min(line[0], x0), min(line[1], y0), max(line[2], x1), max(line[3], y1)]
-                continue
-            if line is not None:
-                boxes.append(line)
-            line = [x0, y0, x1, y1]
+    line: Box | None = None
+    for i in occurrence:
+        x0, y0, x1, y1 = (float(v) for v in words[i][:4])
+        if line is not None and not _starts_new_line([*line, ""], words[i]):
+            line = [min(line[0], x0), min(line[1], y0), max(line[2], x1), max(line[3], y1)]
+            continue
         if line is not None:
             boxes.append(line)
+        line = [x0, y0, x1, y1]
+    if line is not None:
+        boxes.append(line)
     return [[round(v, 2) for v in box] for box in boxes]
 
 
-def highlight_text(text: str, sequences: Sequence[Sequence[str]]) -> str:
-    """The text as HTML: everything escaped, the matched words in <mark>."""
+def highlight_text(text: str, sequences: Sequence[Sequence[str]],
+                   margins: Sequence[Sequence[int]] = (),
+                   extra: Iterable[tuple[int, int]] = ()) -> str:
+    """The text as HTML: everything escaped, the matched words (and the `extra` spans: a
+    phrase's part on this side of a page break) in <mark> (`margins`: see `match_spans`)."""
     out: list[str] = []
     done = 0
-    for start, end in match_spans(text, sequences):
+    for start, end in merge_spans([*match_spans(text, sequences, margins), *extra]):
         out.append(html.escape(text[done:start]))
         out.append(f"<mark>{html.escape(text[start:end])}</mark>")
         done = end

@@ -18,13 +18,24 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from archive import records
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.editing import withdrawals
 from archive.errors import IndexLostError, IndexOutOfDateError, QueryError
 from archive.models import Hit, SearchResults
-from archive.search import bounds, collectors, excerpts, rewrites
+from archive.search import (
+    bounds,
+    collectors,
+    crossing,
+    excerpts,
+    fuzzy,
+    matches,
+    require_embedded,
+    rewrites,
+)
+from archive.search.fuzzy import FuzzyPhrase, FuzzyPhrasePlugin, SurfaceFuzzy, SurfaceFuzzyPlugin
 from archive.search.index import SCHEMA_VERSION, check_not_lost, make_schema, open_existing
+from archive.store import open_store, store_exists
+from archive.store.sqlite import Catalog  # the withdrawn pages' cache below: SQLite's
 
 FIELD_ALIASES = {"sender": ["from"], "recipients": ["to"], "production_id": ["production_id"]}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -83,7 +94,9 @@ def open_searcher(settings: Settings) -> Iterator[Searcher | None]:
     Raises:
         IndexLostError: the index is missing or empty but the catalog has indexed pages.
         IndexOutOfDateError: the index was built with another schema version.
+        ServerModeError: server mode is on (its search is not built yet).
     """
+    require_embedded(settings)
     held = _thread_searcher(settings)
     if held is None or held.searcher.doc_count_all() == 0:
         yield None  # Whoosh's reader of an index with no segment lacks columns: not used
@@ -145,8 +158,8 @@ def warm_caches(settings: Settings) -> None:
 def _refuse_lost(settings: Settings, held: _Held | None) -> None:
     """Raise if the catalog records indexed pages that an absent or empty index lost."""
     indexed = 0
-    if settings.catalog_path.exists():
-        with Catalog(settings.catalog_path, readonly=True) as catalog:
+    if store_exists(settings):
+        with open_store(settings, readonly=True) as catalog:
             indexed = catalog.stats()["pages"]
     found = None if held is None else held.searcher.doc_count()
     try:
@@ -163,16 +176,21 @@ def _folder(path: Path) -> tuple[int, int]:
     return found.st_dev, found.st_ino
 
 
-def make_parser(schema: Any) -> qparser.QueryParser:
-    """Whoosh's query language: phrases, AND/OR/NOT, parentheses, wildcards, field:value."""
+def make_parser(schema: Any, *, tolerant: bool = False) -> qparser.QueryParser:
+    """Whoosh's query language: phrases, AND/OR/NOT, parentheses, wildcards, field:value,
+    fuzzy words (`word~1`, in phrases too: archive.search.fuzzy); `tolerant`, every word of
+    5 or more letters in a phrase may be one edit off."""
     parser = qparser.QueryParser("text", schema)
-    parser.add_plugin(qparser.FuzzyTermPlugin())
+    parser.remove_plugin_class(qparser.PhrasePlugin)
+    parser.add_plugin(FuzzyPhrasePlugin())
+    parser.add_plugin(SurfaceFuzzyPlugin())
     parser.add_plugin(qparser.GtLtPlugin())
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
+    parser.tolerant = tolerant  # type: ignore[attr-defined]  # read by FuzzyPhrasePlugin
     return parser
 
 
-_PARSER = make_parser(make_schema())
+_PARSERS = {tolerant: make_parser(make_schema(), tolerant=tolerant) for tolerant in (False, True)}
 
 
 def check_syntax(text: str, settings: Settings) -> str:
@@ -209,9 +227,10 @@ def check_syntax(text: str, settings: Settings) -> str:
 
 
 def parse(text: str, settings: Settings, searcher: Searcher | None = None, *,
-          deadline: bounds.Deadline | None = None) -> query.Query:
+          deadline: bounds.Deadline | None = None, tolerant: bool = False) -> query.Query:
     """Parse a query; with a searcher, expand its wildcards and fuzzy terms once, within the
-    query's budget of words looked through (`bounds.Expander`).
+    query's budget of words looked through (`bounds.Expander`). `tolerant`: every word of 5
+    or more letters in a phrase may be one edit off on pages read by OCR.
 
     Raises:
         QueryError: malformed, or a term that would expand to too many words, or terms
@@ -220,7 +239,7 @@ def parse(text: str, settings: Settings, searcher: Searcher | None = None, *,
     """
     text = rewrites.rewrite(check_syntax(text, settings))
     try:
-        parsed = _PARSER.parse(text)
+        parsed = _PARSERS[tolerant].parse(text)
     except (ValueError, RecursionError, IndexError, KeyError, TypeError, AttributeError) as exc:
         # Whoosh's parser fails on some malformed input (`<a>` trips its < > plugin with an
         # IndexError): every such failure is the query's fault, not a server error.
@@ -266,16 +285,21 @@ def _check_leaf(leaf: query.Query, settings: Settings) -> None:
                 f"'{text}' starts with a wildcard; type at least "
                 f"{settings.query_min_prefix} letters before * or ?"
             )
+    if isinstance(leaf, FuzzyPhrase):
+        for term in leaf.fuzzy_terms():
+            _check_leaf(term, settings)
     if isinstance(leaf, query.FuzzyTerm):
+        typed = getattr(leaf, "typed", leaf.text)  # as the user wrote it, never a stem
         if leaf.maxdist > 2:
-            raise QueryError(f"'{leaf.text}~{leaf.maxdist}': fuzzy distance is at most 2")
+            raise QueryError(f"'{typed}~{leaf.maxdist}': fuzzy distance is at most 2")
         if len(str(leaf.text)) < 3:
-            raise QueryError(f"'{leaf.text}~': fuzzy search needs a word of 3 letters or more")
+            raise QueryError(f"'{typed}~': fuzzy search needs a word of 3 letters or more")
 
 
 def search(searcher: Searcher | None, text: str, settings: Settings, *, page: int = 1,
            pagelen: int = 20, production: str | None = None,
-           collapse: bool = False, exact: bool = False) -> SearchResults:
+           collapse: bool = False, exact: bool = False,
+           tolerant: bool = False) -> SearchResults:
     """Run a query and return one page of page-level hits, best first, with facet counts.
 
     Args:
@@ -290,6 +314,9 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
         exact: count every match; otherwise the total and facets are exact up to
             `settings.count_exact_up_to` matching pages and estimated beyond
             (`SearchResults.total_is_estimate`).
+        tolerant: every word of 5 or more letters in a phrase may be one edit off on pages
+            read by OCR; pages where the phrase stands as typed rank first, and each hit
+            lists the words it matched fuzzily (`Hit.fuzzy_words`).
 
     Raises:
         QueryError: the query is malformed or over a limit.
@@ -297,45 +324,54 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
     """
     deadline = bounds.Deadline(settings.search_deadline)
     if searcher is None:
-        parse(text, settings, deadline=deadline)  # a malformed query is refused all the same
+        parse(text, settings, deadline=deadline, tolerant=tolerant)  # malformed: refused
         return SearchResults(query=text, total=0, hits=[], page=page, pagelen=pagelen,
-                             folded=0 if collapse else None)
-    matcher_query, sequences = prepare(searcher, text, settings, deadline)
+                             folded=0 if collapse else None, tolerant=tolerant)
+    matcher_query, sequences = prepare(searcher, text, settings, deadline, tolerant=tolerant)
     first = (max(page, 1) - 1) * pagelen
     if collapse:
         if production:
             matcher_query = query.Require(matcher_query, query.Term("production_id", production))
-        return _collapsed(searcher, text, matcher_query, sequences, page, pagelen)
-    found = collectors.collect(
+        found = _collapsed(searcher, text, matcher_query, sequences, page, pagelen,
+                           closed_bridges(settings))
+        found.tolerant = tolerant
+        return found
+    got = collectors.collect(
         searcher, matcher_query, first + pagelen, _FACETS,
         only=("production_id", production) if production else None,
         exact_up_to=None if exact or settings.count_exact_up_to <= 0
         else settings.count_exact_up_to)
-    hits = [hit_of(searcher.stored_fields(docnum), score, sequences)
-            for docnum, score in found.top[first:first + pagelen]]
-    counts = {name: dict(counter) for name, counter in found.counts.items()}
-    return SearchResults(query=text, total=found.total, hits=hits, page=page,
-                         pagelen=pagelen, facets=counts, total_is_estimate=found.estimated)
+    closed = closed_bridges(settings)
+    hits = [hit_of(searcher.stored_fields(docnum), score, sequences, closed)
+            for docnum, score in got.top[first:first + pagelen]]
+    counts = {name: dict(counter) for name, counter in got.counts.items()}
+    return SearchResults(query=text, total=got.total, hits=hits, page=page,
+                         pagelen=pagelen, facets=counts, total_is_estimate=got.estimated,
+                         tolerant=tolerant)
 
 
-def prepare(searcher: Searcher, text: str, settings: Settings,
-            deadline: bounds.Deadline) -> tuple[query.Query, list[list[str]]]:
+def prepare(searcher: Searcher, text: str, settings: Settings, deadline: bounds.Deadline,
+            *, tolerant: bool = False) -> tuple[query.Query, Marks]:
     """A query string as run on the index, and what its excerpts mark: parsed and expanded
     within its bounds, a Bates number typed alone boosted, phrases matched exactly, the
-    deadline watched, pages withdrawn from public view left out. Every search of the
-    reading room and the CLI (results, feeds, exports, alerts) is built here.
+    deadline watched, phrases also matched over page breaks (`crossing`), pages withdrawn
+    from public view left out. Every search of the reading room and the CLI (results,
+    feeds, exports, alerts) is built here.
 
     Raises:
         QueryError: the query is malformed or over a limit.
         SearchTimeoutError: the deadline passed while expanding.
     """
-    parsed = parse(text, settings, searcher, deadline=deadline)
+    parsed = parse(text, settings, searcher, deadline=deadline, tolerant=tolerant)
     deadline.check()
     bates_key = rewrites.bates_key(text)
     if bates_key:  # a Bates number typed alone: its page first, then pages that mention it
         parsed = query.Or([query.Term("bates", bates_key, boost=1000.0), parsed])
-    watched = bounds.watch(collectors.exact_phrases(parsed), deadline)
-    return public(watched, settings), _marked(parsed, searcher)
+    bridged = crossing.across_pages(parsed, closed_bridges(settings))
+    watched = bounds.watch(collectors.exact_phrases(bridged), deadline)
+    reader = searcher.reader()
+    marks = Marks(_marked(parsed, reader), _marked(parsed, reader, text_layer=True))
+    return public(watched, settings), marks
 
 
 @dataclass(eq=False)
@@ -346,6 +382,7 @@ class _Hidden:
     inode: int  # a catalog made anew is another file
     version: int = -1  # the catalog's data version when `found` was read
     found: query.Query | None = None
+    closed: frozenset[str] = frozenset()  # `closed_bridges`
 
 
 def withdrawn_query(settings: Settings) -> query.Query | None:
@@ -356,6 +393,20 @@ def withdrawn_query(settings: Settings) -> query.Query | None:
     a connection to the catalog and reads the list again only when another connection
     committed since (`Catalog.data_version`: ~10 us; reading the list: ~1 ms).
     """
+    held = _hidden(settings)
+    return held.found if held is not None else None
+
+
+def closed_bridges(settings: Settings) -> frozenset[str]:
+    """The keys of the pages whose bridge (`crossing`) must not be used: the withdrawn
+    pages and the pages before them (a bridge holds the next page's first words), so a
+    phrase running onto a withdrawn page neither matches nor shows its words."""
+    held = _hidden(settings)
+    return held.closed if held is not None else frozenset()
+
+
+def _hidden(settings: Settings) -> _Hidden | None:
+    """This thread's withdrawn pages of the archive, read again after any commit."""
     path = settings.catalog_path
     try:
         inode = path.stat().st_ino
@@ -373,10 +424,11 @@ def withdrawn_query(settings: Settings) -> query.Query | None:
         docs, pages = withdrawals.hidden_keys(held.catalog)
         terms = [query.Term("doc_id", d) for d in docs] + [query.Term("id", k) for k in pages]
         held.found, held.version = (query.Or(terms) if terms else None), version
+        held.closed = frozenset(pages) | {crossing.key_before(key) for key in pages}
     cache[path] = held
     while len(cache) > _HELD_PER_THREAD:  # a thread that searched other archives
         cache.popitem(last=False)[1].catalog.close()
-    return held.found
+    return held
 
 
 def public(q: query.Query, settings: Settings) -> query.Query:
@@ -386,7 +438,8 @@ def public(q: query.Query, settings: Settings) -> query.Query:
 
 
 def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
-               sequences: list[list[str]], page: int, pagelen: int) -> SearchResults:
+               sequences: Marks, page: int, pagelen: int,
+               closed: frozenset[str]) -> SearchResults:
     """Hits with near-duplicate pages collapsed to their earliest release: the total and the
     facets count the pages shown, `folded` the copies left out.
 
@@ -413,7 +466,7 @@ def _collapsed(searcher: Searcher, text: str, matcher_query: query.Query,
                 counter[value] = counter.get(value, 0) + 1
         counts[name] = counter
     first = (max(page, 1) - 1) * pagelen
-    hits = [_hit(results[rank], sequences) for rank in kept[first:first + pagelen]]
+    hits = [_hit(results[rank], sequences, closed) for rank in kept[first:first + pagelen]]
     return SearchResults(query=text, total=len(kept), hits=hits, page=page, pagelen=pagelen,
                          facets=counts, folded=len(results.top_n) - len(kept))
 
@@ -432,24 +485,54 @@ def _leaf_values(searcher: Searcher, fieldname: str) -> Any:
     return values
 
 
-def _marked(parsed: query.Query, searcher: Searcher) -> list[list[str]]:
-    """What an excerpt marks: the query's phrases and words in page text, wildcards and
-    fuzzy words expanded to the words they found; nothing under a NOT."""
+@dataclass(frozen=True)
+class Marks:
+    """What to mark on a hit read by OCR, and on one with a text layer (where a tolerant
+    phrase matched only as typed)."""
+
+    ocr: list[list[str]]
+    text_layer: list[list[str]]
+
+    def of(self, text_source: str) -> list[list[str]]:
+        """The sequences for a page with this text source."""
+        return self.text_layer if text_source == "text" else self.ocr
+
+
+def _marked(parsed: query.Query, reader: Any = None, *,
+            text_layer: bool = False) -> list[list[str]]:
+    """What an excerpt or a page marks: the query's phrases and words in page text (their
+    analysed forms, see `matches`), nothing under a NOT. With the searcher's `reader`,
+    wildcards and fuzzy words come expanded to the words they found (a fuzzy word as
+    `typed|found|...`); without, as patterns (`detain*`, `salli~1/0`). `text_layer`: for a
+    page with a text layer, where tolerant phrases match as typed only."""
     sequences: list[list[str]] = []
-    reader = searcher.reader()
 
     def visit(node: query.Query) -> None:
         if isinstance(node, query.Not):
             return
-        if isinstance(node, query.Phrase) and node.fieldname == "text":
+        if getattr(node, "fieldname", None) != "text":
+            if not node.is_leaf():
+                for child in node.children():
+                    visit(child)
+            return
+        if isinstance(node, FuzzyPhrase):
+            sequences.append(node.sequence(reader, text_layer=text_layer))
+        elif isinstance(node, query.Phrase):
             sequences.append([str(w) for w in node.words])
-        elif isinstance(node, query.MultiTerm) and node.fieldname == "text":
+        elif isinstance(node, SurfaceFuzzy) or (isinstance(node, bounds.Expanded)
+                                                and isinstance(node.original, SurfaceFuzzy)):
+            original: Any = getattr(node, "original", node)
+            sequences.append([fuzzy.alternatives(original.exact, node, reader)])
+        elif reader is not None and isinstance(node, query.MultiTerm):
             sequences.extend([_text(w)] for w in node._btexts(reader))
-        elif isinstance(node, query.Term) and node.fieldname == "text":
+        elif isinstance(node, query.Prefix):
+            sequences.append([f"{node.text}*"])
+        elif isinstance(node, query.Wildcard):
             sequences.append([str(node.text)])
-        elif not node.is_leaf():
-            for child in node.children():
-                visit(child)
+        elif isinstance(node, query.FuzzyTerm):
+            sequences.append([f"{node.text}~{node.maxdist}/{node.prefixlength}"])
+        elif isinstance(node, query.Term):
+            sequences.append([str(node.text)])
 
     visit(parsed)
     return sequences
@@ -481,15 +564,25 @@ def bates_lookup(searcher: Searcher | None, text: str,
     return str(stored["doc_id"]), int(stored["page"])
 
 
-def _hit(h: Any, sequences: list[list[str]]) -> Hit:
-    return hit_of(h.fields(), float(h.score or 0.0), sequences)
+def _hit(h: Any, sequences: Marks, closed: frozenset[str]) -> Hit:
+    return hit_of(h.fields(), float(h.score or 0.0), sequences, closed)
 
 
-def hit_of(fields: dict[str, Any], score: float, sequences: list[list[str]]) -> Hit:
-    """A hit from a page's stored fields, its score and what its excerpt marks."""
+def hit_of(fields: dict[str, Any], score: float, marks: Marks | list[list[str]],
+           closed: frozenset[str] = frozenset()) -> Hit:
+    """A hit from a page's stored fields, its score and what its excerpt marks (`Marks`
+    choose by the page's text source), with the words it matched only fuzzily; its
+    excerpt shows a phrase running over the break to the next page from its bridge, unless
+    the page is in `closed` (`closed_bridges`)."""
     text = fields.get("text", "")
-    excerpt = excerpts.excerpt(text, sequences) or str(escape(_opening(text)))
+    sequences = marks.of(fields.get("text_source", "")) if isinstance(marks, Marks) else marks
+    bridge = "" if fields.get("id") in closed else fields.get("bridge", "")
+    across = crossing.excerpt(bridge, sequences, int(fields["page"]) + 1)
+    own = excerpts.excerpt(text, sequences, margins=fields.get("margins") or ())
+    excerpt = excerpts.BETWEEN.join(filter(None, [own, across])) \
+        or str(escape(_opening(text)))
     return Hit(
+        fuzzy_words=matches.fuzzy_words(text, sequences, fields.get("margins") or ()),
         doc_id=fields["doc_id"], page=int(fields["page"]), title=fields.get("title", ""),
         production=fields.get("production", ""), excerpt=excerpt,
         text_source=fields.get("text_source", "none"), score=score,
@@ -504,50 +597,43 @@ def _opening(text: str, chars: int = 240) -> str:
 
 
 def matching_pages(searcher: Searcher | None, text: str, settings: Settings,
-                   doc_id: str) -> list[int]:
-    """The numbers of one document's pages that match a query, in page order.
+                   doc_id: str, *, tolerant: bool = False) -> list[int]:
+    """The numbers of one document's pages that match a query (`tolerant`: see `search`),
+    in page order.
 
     Raises:
         QueryError: the query is malformed or over a limit.
         SearchTimeoutError: the search ran past `settings.search_deadline`.
     """
     deadline = bounds.Deadline(settings.search_deadline)
-    parsed = parse(text, settings, searcher, deadline=deadline)
+    parsed = parse(text, settings, searcher, deadline=deadline, tolerant=tolerant)
     if searcher is None:
         return []
-    found = searcher.search(public(bounds.watch(parsed, deadline), settings),
-                            filter=query.Term("doc_id", doc_id),
-                            limit=None)
+    found = searcher.search(
+        public(bounds.watch(crossing.across_pages(parsed, closed_bridges(settings)), deadline),
+               settings),
+        filter=query.Term("doc_id", doc_id), limit=None)
     pages = searcher.reader().column_reader("page")
     return sorted(int(pages[docnum]) for docnum in found.docs())
 
 
-def query_terms(text: str, settings: Settings) -> list[list[str]]:
+def query_terms(text: str, settings: Settings, searcher: Searcher | None = None, *,
+                tolerant: bool = False, text_layer: bool = False) -> list[list[str]]:
     """The analysed word sequences a query looks for in page text: phrases and single words.
 
-    Used to find the word boxes to highlight on a page image (`archive.search.matches`). A wildcard
-    comes as its pattern (`detain*`, `de?ain*`), a fuzzy term as `word~distance/prefix`
-    (`salli~1/0`); analysed words never contain `*`, `?` or `~`.
+    Used to find the word boxes to highlight on a page image (`archive.search.matches`).
+    With a searcher, wildcards and fuzzy words come as the words they found in the index,
+    exactly what its hits matched (a fuzzy word as `typed|found|...`); without, a wildcard
+    comes as its pattern (`detain*`, `de?ain*`), a fuzzy word as `word~distance/prefix`
+    (`salli~1/0`); analysed words never contain `*`, `?`, `~` or `|`. A malformed query has
+    none. `text_layer`: for a page with a text layer (tolerant phrases match as typed).
     """
     try:
-        parsed = parse(text, settings)
+        parsed = parse(text, settings, searcher, tolerant=tolerant)
     except QueryError:
         return []
-    sequences: list[list[str]] = []
-    for leaf in _leaves(parsed, negated=False):  # words the query excludes are not marked
-        if getattr(leaf, "fieldname", None) != "text":
-            continue
-        if isinstance(leaf, query.Phrase):
-            sequences.append([str(w) for w in leaf.words])
-        elif isinstance(leaf, query.Term):
-            sequences.append([str(leaf.text)])
-        elif isinstance(leaf, query.Prefix):
-            sequences.append([f"{leaf.text}*"])
-        elif isinstance(leaf, query.Wildcard):
-            sequences.append([str(leaf.text)])
-        elif isinstance(leaf, query.FuzzyTerm):
-            sequences.append([f"{leaf.text}~{leaf.maxdist}/{leaf.prefixlength}"])
-    return sequences
+    return _marked(parsed, searcher.reader() if searcher is not None else None,
+                   text_layer=text_layer)
 
 
 def schema_version() -> int:

@@ -19,7 +19,7 @@ from archive.config import Settings
 from archive.models import Hit
 from archive.search import bounds
 from archive.search.index import added_key, added_seconds
-from archive.search.query import hit_of, parse, prepare
+from archive.search.query import Marks, closed_bridges, hit_of, parse, prepare
 
 CHUNK = 500  # hits whose stored fields and excerpts are read at a time
 
@@ -46,8 +46,9 @@ def restrict(q: query.Query, window: Window) -> query.Query:
     return q
 
 
-def _added_hit(fields: dict[str, Any], score: float, sequences: list[list[str]]) -> Hit:
-    hit = hit_of(fields, score, sequences)
+def _added_hit(fields: dict[str, Any], score: float,
+               sequences: Marks | list[list[str]], closed: frozenset[str]) -> Hit:
+    hit = hit_of(fields, score, sequences, closed)
     hit.extra["added"] = added_seconds(fields.get("added"))
     hit.extra["pages"] = int(fields.get("pages") or 0)
     return hit
@@ -68,7 +69,8 @@ def newest(searcher: Searcher | None, text: str, settings: Settings, window: Win
         return []
     found = searcher.search(narrowed, limit=limit,
                             sortedby=sorting.FieldFacet("added", reverse=True))
-    return [_added_hit(h.fields(), 0.0, sequences) for h in found]
+    closed = closed_bridges(settings)
+    return [_added_hit(h.fields(), 0.0, sequences, closed) for h in found]
 
 
 def count(searcher: Searcher | None, text: str, settings: Settings, window: Window) -> int:
@@ -82,7 +84,7 @@ def count(searcher: Searcher | None, text: str, settings: Settings, window: Wind
 
 
 def _prepared(searcher: Searcher | None, text: str, settings: Settings,
-              window: Window) -> tuple[query.Query, list[list[str]], bounds.Deadline]:
+              window: Window) -> tuple[query.Query, Marks | list[list[str]], bounds.Deadline]:
     """The query narrowed to the window, what excerpts mark, and its deadline (without a
     searcher, the query is only checked)."""
     deadline = bounds.Deadline(settings.search_deadline)
@@ -110,10 +112,11 @@ class Export:
 
     searcher: Searcher
     matcher_query: query.Query
-    sequences: list[list[str]]
+    sequences: Marks | list[list[str]]
     deadline: bounds.Deadline
     total: int
     limit: int
+    closed: frozenset[str] = frozenset()  # pages whose bridge is not used (query.py)
 
     @property
     def truncated(self) -> bool:
@@ -125,7 +128,8 @@ class Export:
         matches = islice(self._matches(), self.limit)
         while chunk := list(islice(matches, CHUNK)):
             for docnum, score in chunk:
-                yield _added_hit(self.searcher.stored_fields(docnum), score, self.sequences)
+                yield _added_hit(self.searcher.stored_fields(docnum), score, self.sequences,
+                                 self.closed)
             self.deadline.restart()
 
     def _matches(self) -> Iterator[tuple[int, float]]:
@@ -151,4 +155,5 @@ def export(searcher: Searcher | None, text: str, settings: Settings, window: Win
         return None
     total = _matched(searcher, narrowed)
     deadline.restart()
-    return Export(searcher, narrowed, sequences, deadline, total, limit)
+    return Export(searcher, narrowed, sequences, deadline, total, limit,
+                  closed_bridges(settings))

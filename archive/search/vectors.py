@@ -14,8 +14,16 @@ sample until the total is known, with 3 standard errors, to be above the bound; 
 is then the sample's share of matches times the candidates (`estimated`), and the facets
 the sample's counts scaled alike.
 
-Queries of other shapes (fuzzy and wildcard terms left as they are, ranges, slops other
-than 1, other weightings) raise `Unsupported`: the caller then uses Whoosh's matchers.
+A phrase's half over a page break (`crossing.BridgePhrase`, a phrase of the `bridge`
+field) is a phrase like the others whose starts must also pass `crossing.crosses`; in an
+OR, a page of one part only keeps its checks owed, a page of several is checked at once
+(its score depends on which of them hold). Fuzzy terms and wildcards are matched as the
+words `bounds.Expander` found for them.
+
+Queries of other shapes (phrases with fuzzy words or OCR-tolerant ones: `fuzzy.FuzzyPhrase`
+and `crossing.BridgeFuzzyPhrase`; fuzzy and wildcard terms left as they are, ranges, slops
+other than 1, other weightings, any node not named here) raise `Unsupported`: the caller
+then uses Whoosh's matchers, and counts exactly.
 """
 
 from __future__ import annotations
@@ -34,7 +42,15 @@ from whoosh import query, scoring
 from whoosh.formats import Positions
 
 from archive.search import bounds
-from archive.search.collectors import ExactPhrase, Found, _blocks, field_lengths, value_codes
+from archive.search.collectors import (
+    ExactPhrase,
+    Found,
+    Keeps,
+    _blocks,
+    field_lengths,
+    value_codes,
+)
+from archive.search.crossing import BridgePhrase
 
 _Z = 3.0  # standard errors between the estimate's lower bound and the bound to stop at
 _MIN_SAMPLE = 512  # candidates checked before an estimate may stop the count
@@ -63,14 +79,17 @@ class _Phrase:
     fast: bool  # Whoosh's own Positions format: decoded here without its Python loop
     decode: Callable[[Any], list[int]]
     deadline: bounds.Deadline
+    keeps: Keeps | None = None  # `ExactPhrase.keeps` when it may refuse (`BridgePhrase`)
 
     def holds(self, docs: np.ndarray) -> np.ndarray:
         """For each page of `docs` (local numbers, each a candidate), whether the words
-        stand at consecutive positions there."""
+        stand at consecutive positions there (and `keeps` accepts them)."""
         at = [w.values for w in self.words]
         spots = [np.searchsorted(w.ids, docs) for w in self.words]
         out = np.zeros(len(docs), dtype=bool)
         positions = _fast_positions if self.fast else self.decode
+        if self.keeps is not None:
+            return self._kept(docs, at, spots, positions, self.keeps)
         for j in range(len(docs)):
             if not j % _CHECK_PAGES:
                 self.deadline.check()
@@ -83,6 +102,27 @@ class _Phrase:
             else:  # the last word: is any start left where it stands too?
                 out[j] = not starts.isdisjoint(
                     map((-last).__add__, positions(at[last][spots[last][j]])))
+        return out
+
+    def _kept(self, docs: np.ndarray, at: list[list[Any]], spots: list[np.ndarray],
+              positions: Callable[[Any], Any], keeps: Keeps) -> np.ndarray:
+        """`holds` for a phrase whose every start counts (`collectors._aligned` with
+        `keeps`): all the starts, the first and last words' positions, then `keeps`."""
+        out = np.zeros(len(docs), dtype=bool)
+        last = len(at) - 1
+        for j in range(len(docs)):
+            if not j % _CHECK_PAGES:
+                self.deadline.check()
+            first = list(positions(at[0][spots[0][j]]))
+            starts = set(first)
+            end = first
+            for k in range(1, last + 1):
+                end = list(positions(at[k][spots[k][j]]))
+                starts.intersection_update(p - k for p in end)
+                if not starts:
+                    break
+            if starts:
+                out[j] = keeps(starts, first, end)
         return out
 
 
@@ -99,7 +139,7 @@ class _Matches:
 
     docs: np.ndarray
     scores: np.ndarray
-    checks: list[_Phrase] = field(default_factory=list)
+    checks: list[Any] = field(default_factory=list)  # `_Phrase` and `_Only`: .holds(docs)
 
     def resolved(self) -> _Matches:
         """Only the pages that pass every check."""
@@ -199,6 +239,8 @@ def _evaluate(node: Any, seg: _Segment) -> _Matches:
         return _term(node.fieldname, node.text, seg)
     if kind in (ExactPhrase, query.Phrase) and node.slop == 1:
         return _phrase(node, seg)
+    if kind is BridgePhrase and node.slop == 1:  # a phrase over a page break (`crossing`)
+        return _phrase(node, seg, keeps=node.keeps)
     if kind is query.And:
         wanted = [child for child in node.subqueries if type(child) is not query.Not]
         if not wanted:
@@ -215,7 +257,7 @@ def _evaluate(node: Any, seg: _Segment) -> _Matches:
     if kind is query.AndNot:
         return _without(evaluate(node.a, seg), [evaluate(node.b, seg)])
     if kind is query.Or and getattr(node, "scale", None) is None and not node.minmatch:
-        return _union([evaluate(child, seg).resolved() for child in node.subqueries])
+        return _union([evaluate(child, seg) for child in node.subqueries])
     if kind is bounds.Expanded:
         words = [w for w in node._btexts(seg.reader) if w]
         # Whoosh scores the words of a constant-score term (wildcards, prefixes) by their
@@ -239,7 +281,7 @@ def _term(fieldname: str, text: Any, seg: _Segment, *, plain: bool = False) -> _
     return _Matches(found.ids, found.weights if plain else seg.scores(fieldname, btext, found))
 
 
-def _phrase(node: Any, seg: _Segment) -> _Matches:
+def _phrase(node: Any, seg: _Segment, *, keeps: Keeps | None = None) -> _Matches:
     schema = seg.reader.schema
     if node.fieldname not in schema:
         return _EMPTY
@@ -265,8 +307,8 @@ def _phrase(node: Any, seg: _Segment) -> _Matches:
         scores = scores[here] + word_scores[there]
     if not len(docs):
         return _EMPTY
-    check = _Phrase(words, type(fmt) is Positions, fmt.decode_positions, seg.deadline)
-    return _Matches(docs, scores, [check] if len(words) > 1 else [])
+    check = _Phrase(words, type(fmt) is Positions, fmt.decode_positions, seg.deadline, keeps)
+    return _Matches(docs, scores, [check] if len(words) > 1 or keeps is not None else [])
 
 
 def _intersect(parts: list[_Matches], scored: list[bool]) -> _Matches:
@@ -274,7 +316,7 @@ def _intersect(parts: list[_Matches], scored: list[bool]) -> _Matches:
     for part in parts[1:]:
         docs = np.intersect1d(docs, part.docs, assume_unique=True)
     scores = np.zeros(len(docs))
-    checks: list[_Phrase] = []
+    checks: list[Any] = []
     for part, counts in zip(parts, scored, strict=True):
         if counts:
             scores += part.scores[np.searchsorted(part.docs, docs)]
@@ -294,14 +336,53 @@ def _without(found: _Matches, unwanted: list[_Matches]) -> _Matches:
 
 
 def _union(parts: list[_Matches]) -> _Matches:
+    """The pages any part matches, scored as the sum of the parts that match them (Whoosh's
+    Or). A page of one part only keeps that part's checks, owed (`_Only`: a phrase and
+    its half over a page break can still be estimated); a page of several parts is
+    checked now, its score depending on which of them hold there."""
     parts = [p for p in parts if len(p.docs)]
     if not parts:
         return _EMPTY
     docs = np.unique(np.concatenate([p.docs for p in parts]))
     scores = np.zeros(len(docs))
+    if not any(p.checks for p in parts):
+        for part in parts:
+            scores[np.searchsorted(docs, part.docs)] += part.scores
+        return _Matches(docs, scores)
+    count = np.zeros(len(docs), dtype=np.int64)
     for part in parts:
-        scores[np.searchsorted(docs, part.docs)] += part.scores
-    return _Matches(docs, scores)
+        count[np.searchsorted(docs, part.docs)] += 1
+    held = np.zeros(len(docs), dtype=bool)  # a page of several parts where one holds
+    checks: list[Any] = []
+    for part in parts:
+        at = np.searchsorted(docs, part.docs)
+        single = count[at] == 1
+        shared = ~single
+        ok = shared.copy()
+        if part.checks and shared.any():
+            ok[shared] = part.holds(part.docs[shared])
+        scores[at[single | ok]] += part.scores[single | ok]
+        held[at[ok]] = True
+        if part.checks and single.any():
+            checks.append(_Only(part.docs[single], part))
+    keep = (count == 1) | held
+    return _Matches(docs[keep], scores[keep], checks)
+
+
+@dataclass(slots=True)
+class _Only:
+    """A part's checks, owed by its own pages only (`docs`, sorted) within a union."""
+
+    docs: np.ndarray
+    part: _Matches
+
+    def holds(self, docs: np.ndarray) -> np.ndarray:
+        """True for pages not in `docs`; the part's checks for those in it."""
+        out = np.ones(len(docs), dtype=bool)
+        mine = np.isin(docs, self.docs, assume_unique=True)
+        if mine.any():
+            out[mine] = self.part.holds(docs[mine])
+        return out
 
 
 @dataclass(slots=True)

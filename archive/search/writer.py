@@ -9,14 +9,14 @@ from typing import Any
 
 from whoosh.index import Index
 
-from archive.catalog import Catalog
 from archive.config import Settings
 from archive.foia import annotate, duplicates
 from archive.ingest.locking import write_lock
-from archive.search import index
+from archive.search import index, require_embedded
+from archive.store import Store, open_store
 
 
-def document_fields(catalog: Catalog, doc_id: str) -> dict[str, Any]:
+def document_fields(catalog: Store, doc_id: str) -> dict[str, Any]:
     """What the index needs of a document: its row and the productions it belongs to."""
     row = catalog.document(doc_id)
     assert row is not None, doc_id
@@ -27,7 +27,7 @@ def document_fields(catalog: Catalog, doc_id: str) -> dict[str, Any]:
     return doc
 
 
-def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
+def page_rows(catalog: Store, doc_id: str) -> list[dict[str, Any]]:
     """A document's pages with their annotations decoded and text annotations refreshed."""
     pages = []
     for row in catalog.pages(doc_id):
@@ -44,7 +44,7 @@ def page_rows(catalog: Catalog, doc_id: str) -> list[dict[str, Any]]:
     return pages
 
 
-def sign_pages(catalog: Catalog, doc_id: str) -> int:
+def sign_pages(catalog: Store, doc_id: str) -> int:
     """Sign a document's new pages and record their near-duplicates; return pairs found.
 
     A new page joins the duplicate group of the first page it matches (its
@@ -74,7 +74,7 @@ def sign_pages(catalog: Catalog, doc_id: str) -> int:
     return found
 
 
-def _same_numbers(catalog: Catalog, text: str, size: int,
+def _same_numbers(catalog: Store, text: str, size: int,
                   candidates: list[tuple[str, int, int, bytes]],
                   matches: list[tuple[str, int, float]]) -> list[tuple[str, int, float]]:
     """The matches, less the pairs with a short page whose numbers differ (the envelopes of
@@ -90,7 +90,7 @@ def _same_numbers(catalog: Catalog, text: str, size: int,
     return kept
 
 
-def _group(catalog: Catalog, doc_id: str, page_no: int) -> str:
+def _group(catalog: Store, doc_id: str, page_no: int) -> str:
     """The duplicate group of a page: its own `dup_group`, else the page's key."""
     row = catalog.page(doc_id, page_no)
     notes = json.loads(row["annotations"] or "{}") if row is not None else {}
@@ -105,7 +105,7 @@ class IndexBatch:
     batch and never duplicates a page.
     """
 
-    def __init__(self, catalog: Catalog, ix: Index, max_pages: int = 400,
+    def __init__(self, catalog: Store, ix: Index, max_pages: int = 400,
                  max_seconds: float = 10.0) -> None:
         self.catalog, self.ix = catalog, ix
         self.max_pages, self.max_seconds = max_pages, max_seconds
@@ -148,8 +148,12 @@ def reindex(settings: Settings) -> int:
 
     The new index is built beside the old one and swapped in when complete, so searches keep
     working meanwhile and an interrupted rebuild leaves the old index in place.
+
+    Raises:
+        ServerModeError: server mode is on (its search is not built yet).
     """
-    with write_lock(settings), Catalog(settings.catalog_path) as catalog:
+    require_embedded(settings)
+    with write_lock(settings), open_store(settings) as catalog:
         fresh = settings.whoosh_dir.with_name("whoosh.new")
         shutil.rmtree(fresh, ignore_errors=True)
         ix = index.recreate(fresh)

@@ -110,8 +110,9 @@
     for (const form of document.querySelectorAll("form.collapse-toggle")) {
       const button = form.querySelector("button.apply");
       if (button) button.hidden = true;
-      const box = form.querySelector("input[name=collapse]");
-      if (box) box.addEventListener("change", function () { form.requestSubmit(); });
+      for (const box of form.querySelectorAll("input[type=checkbox]")) {  // collapse, tolerant
+        box.addEventListener("change", function () { form.requestSubmit(); });
+      }
     }
   }
 
