@@ -218,7 +218,8 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool,
         _print_json(results.to_json())
         return
     bold = sys.stdout.isatty()
-    count = counted(results.total, "matching page")
+    count = ("about " if results.total_is_estimate else "") + counted(results.total,
+                                                                      "matching page")
     click.echo(f"{count} {results.folded_note}".rstrip())
     for n, hit in enumerate(results.hits, 1):
         click.echo(f"\n{n}. {hit.title} · {hit.production} · p. {hit.page}  [{hit.text_source}]")
@@ -560,19 +561,26 @@ def users_token(ctx: click.Context, name: str) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
               help="Port to listen on.")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Requests served at once.")
+              help="Requests served at once by each process.")
+@click.option("--processes", type=click.IntRange(0, 256), default=None,
+              help="Server processes sharing the port, each searching on a core of its own "
+                   "(default: ARCHIVE_SERVE_PROCESSES, else one per core).")
+@click.option("--tag-process", is_flag=True, hidden=True,
+              help="Tests only: name the serving process in an X-Archive-Process header.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int,
+          processes: int | None, tag_process: bool) -> None:
     """Serve the reading room (search, page viewer, JSON API) with waitress.
 
     \b
     archive serve                  # then open http://127.0.0.1:8080
     archive serve --port 9000
+    archive serve --processes 4    # 4 processes on the one port (default: one per core)
 
     The public side is read-only; editors (`archive users add`) sign in at /login to upload,
     edit and withdraw. For development: flask --app web run
     """
-    from web.server import is_loopback
+    from web.server import is_loopback, serve_processes
     from web.server import serve as run_server
 
     settings = _settings(ctx)
@@ -581,9 +589,12 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         click.echo(f"warning: listening on {host}: anyone who can reach this machine can "
                    "read the archive", err=True)
     shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Reading room for {settings.home} at http://{shown}:{port}/ (Ctrl+C to stop)")
+    count = serve_processes(settings, processes)
+    click.echo(f"Reading room for {settings.home} at http://{shown}:{port}/ "
+               f"({counted(count, 'process', 'processes')}; Ctrl+C to stop)")
     try:
-        run_server(settings, host=host, port=port, threads=threads)
+        run_server(settings, host=host, port=port, threads=threads, processes=count,
+                   tag_process=tag_process)
     except KeyboardInterrupt:
         click.echo("stopped")
 

@@ -65,9 +65,18 @@ class Settings:
         "through, summed over the index's segments (a fuzzy term with distance 2 looks "
         "through thousands); a query over it is refused with a message"
     )
+    count_exact_up_to: int = _setting(
+        10_000, "matching pages a search counts exactly; beyond, its total and facets are "
+        "estimated from a random sample of the pages to check and said as \"about N\" "
+        "(total_is_estimate in the JSON); 0: always count every match"
+    )
     search_deadline: float = _setting(
         10.0, "seconds one search may run; a search still running then is stopped with a "
         "message (the reading room answers 503, the CLI exits with code 9); 0: no limit"
+    )
+    serve_processes: int = _setting(
+        0, "processes `archive serve` runs on one listening socket, each with its own "
+        "searchers (Whoosh searches under one GIL: one core per process); 0: one per core"
     )
     base_url: str = _setting(
         "", "the reading room's public address (https://foia.example.org): permalinks, "

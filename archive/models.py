@@ -218,6 +218,7 @@ class SearchResults:
     pagelen: int = 20
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     folded: int | None = None  # copies of shown pages left out by collapse; None: no collapse
+    total_is_estimate: bool = False  # more pages match than are counted exactly: "about N"
     tolerant: bool = False  # phrases' long words could be one edit off (archive.search.fuzzy)
 
     @property
@@ -234,7 +235,9 @@ class SearchResults:
         by exemption label (`"(b)(7)(E)"`), by redacted (`"yes"`/`"no"`), by releasing
         agency's name, by year of the record's date (`"2017"`) and by kind
         (`archive.foia.kinds`: `"scan"`, `"printed-email"`, ...); with collapse,
-        `folded`: the copies left out (`total` and `facets` count the pages shown)."""
+        `folded`: the copies left out (`total` and `facets` count the pages shown);
+        `total_is_estimate`: the total and the facets are estimated (more pages match
+        than ARCHIVE_COUNT_EXACT_UP_TO)."""
         from archive.foia.exemptions import label  # models stay free of imports otherwise
 
         facets = {name: {(label(key) or key) if name == "exemption" else key: count
@@ -243,6 +246,7 @@ class SearchResults:
         data: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
+            "total_is_estimate": self.total_is_estimate,
             "hits": [h.to_json() for h in self.hits],
             "facets": facets,
         }

@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import inspect
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -83,7 +84,7 @@ def layout_words(text: str) -> list[Word]:
 
 def _key(corpus: Corpus, pages: int) -> str:
     digest = hashlib.sha256(f"{corpus.seed}:{pages}:{SCHEMA_VERSION}".encode())
-    for name in ("index.py", "reindex.py", "catalog.py", "annotate.py"):
+    for name in ("search/index.py", "search/writer.py", "catalog.py"):
         digest.update((PACKAGE / name).read_bytes())
     digest.update((inspect.getsource(build) + inspect.getsource(layout_words)
                    + inspect.getsource(write_synthetic)).encode())
@@ -125,7 +126,7 @@ def measure_search(home: Path, repeats: int) -> dict[str, Any]:
     app = create_app({"ARCHIVE_HOME": str(home), "RESULTS_PER_PAGE": 10})
     client = app.test_client()
     settings = load_settings(home)
-    rows, every, core_every = [], [], []
+    rows, every, core_every, cpu_every = [], [], [], []
     with open_searcher(settings) as searcher:
         for q, production in QUERIES:
             params = {"q": q, **({"production": production} if production else {})}
@@ -135,7 +136,9 @@ def measure_search(home: Path, repeats: int) -> dict[str, Any]:
             body = first.get_data(as_text=True)
             times, core = [], []
             for _ in range(repeats):  # interleaved, so both see the same machine load
+                c0 = time.process_time()
                 times.append(_timed(client, url)[0])
+                cpu_every.append(time.process_time() - c0)
                 t0 = time.perf_counter()
                 run_search(searcher, q, settings, pagelen=10, production=production)
                 core.append(time.perf_counter() - t0)
@@ -149,7 +152,82 @@ def measure_search(home: Path, repeats: int) -> dict[str, Any]:
                          "core_p50_ms": 1000 * _pct(core, 0.5)})
     return {"rows": rows, "p50_ms": 1000 * _pct(every, 0.5), "p95_ms": 1000 * _pct(every, 0.95),
             "core_p50_ms": 1000 * _pct(core_every, 0.5),
-            "core_p95_ms": 1000 * _pct(core_every, 0.95)}
+            "core_p95_ms": 1000 * _pct(core_every, 0.95),
+            "cpu_p50_ms": 1000 * _pct(cpu_every, 0.5), "cpu_p95_ms": 1000 * _pct(cpu_every, 0.95)}
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a server process and its children (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def measure_concurrency(home: Path, processes: int, readers: list[int],
+                        rounds: int) -> dict[str, Any]:
+    """p50/p95 of GET /search over HTTP against `archive serve --processes N` with 1, 4, 8...
+    concurrent readers (each reader asks the QUERIES in turn, `rounds` times), and the
+    server's CPU seconds per request."""
+    import socket
+    import subprocess
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "archive", "--home", str(home), "serve",
+                               "--port", str(port), "--processes", str(processes)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    urls = [f"http://127.0.0.1:{port}/search?" + urlencode(
+        {"q": q, **({"production": p} if p else {})}) for q, p in QUERIES]
+
+    def get(url: str) -> float:
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=120) as response:
+            response.read()
+        return time.perf_counter() - t0
+
+    try:
+        for _ in range(600):
+            try:
+                get(urls[0])
+                break
+            except OSError:
+                time.sleep(0.2)
+        with ThreadPoolExecutor(processes * 4) as pool:  # every process warmed
+            list(pool.map(get, urls * processes * 4))
+        out: dict[str, Any] = {"processes": processes, "readers": {}}
+        for count in readers:
+            cpu0, t0 = _server_cpu(server.pid), time.perf_counter()
+            work = [urls[(i + r) % len(urls)] for r in range(count)
+                    for i in range(len(urls) * rounds)]
+            with ThreadPoolExecutor(count) as pool:
+                times = list(pool.map(get, work))
+            wall, cpu = time.perf_counter() - t0, _server_cpu(server.pid) - cpu0
+            out["readers"][count] = {
+                "requests": len(times), "p50_ms": round(1000 * _pct(times, 0.5), 1),
+                "p95_ms": round(1000 * _pct(times, 0.95), 1),
+                "per_s": round(len(times) / wall, 1),
+                "server_cpu_ms_per_request": round(1000 * cpu / len(times), 1),
+                "load": [round(x, 2) for x in os.getloadavg()]}
+        one = out["readers"].get(1)
+        for row in out["readers"].values():
+            row["p95_ratio_to_one"] = round(row["p95_ms"] / one["p95_ms"], 2) if one else None
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def image_archive(home: Path) -> dict[str, str]:
@@ -213,13 +291,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=30, help="timed requests per query")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the synthetic archive")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="where built archives are kept (e.g. /tmp, between runs)")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="`archive serve --processes` for the concurrent readers")
+    parser.add_argument("--readers", default="1,2,4,8",
+                        help="concurrent readers to measure (0: skip)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="times each reader asks every query")
+    parser.add_argument("--no-images", action="store_true", help="skip the page images")
     args = parser.parse_args(argv)
-    results: dict[str, Any] = {"search": {}, "images": []}
+    results: dict[str, Any] = {"search": {}, "images": [],
+                               "load_at_start": [round(x, 2) for x in os.getloadavg()]}
+    readers = [int(r) for r in args.readers.split(",") if int(r) > 0]
     for pages in args.pages or [10_000]:
-        home = OUT / f"web-{pages}"
+        home = args.out / f"web-{pages}"
         print(f"building or reusing {pages:,} synthetic pages in {home} ...", file=sys.stderr)
         built = build(home, pages, rebuild=args.rebuild)
         measured = measure_search(home, args.repeats)
+        if readers:
+            measured["concurrent"] = measure_concurrency(home, args.processes, readers,
+                                                         args.rounds)
+            print(f"\nGET /search over HTTP, `archive serve --processes {args.processes}`, "
+                  f"{pages:,} pages (ms; load average at each step)")
+            print(_table(["readers", "requests", "p50", "p95", "p95 / 1 reader", "req/s",
+                          "server CPU/req", "load"],
+                         [[n, r["requests"], r["p50_ms"], r["p95_ms"], r["p95_ratio_to_one"],
+                           r["per_s"], r["server_cpu_ms_per_request"], r["load"]]
+                          for n, r in measured["concurrent"]["readers"].items()]))
         results["search"][pages] = {**measured, "build": built}
         print(f"\nGET /search, 10 hits with excerpts, match boxes and thumbnail URLs, "
               f"{pages:,} pages (server side, ms; search() = the library call alone)")
@@ -229,8 +328,16 @@ def main(argv: list[str] | None = None) -> int:
                       for r in measured["rows"]]))
         print(f"all queries: /search p50 {measured['p50_ms']:.1f} ms, p95 "
               f"{measured['p95_ms']:.1f} ms; archive.search.query.search() alone p50 "
-              f"{measured['core_p50_ms']:.1f} ms, p95 {measured['core_p95_ms']:.1f} ms")
-    results["images"] = measure_images(OUT / "web-images", max(5, args.repeats // 3))
+              f"{measured['core_p50_ms']:.1f} ms, p95 {measured['core_p95_ms']:.1f} ms; "
+              f"/search CPU p50 {measured['cpu_p50_ms']:.1f} ms, p95 "
+              f"{measured['cpu_p95_ms']:.1f} ms")
+    results["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if args.no_images:
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
+    results["images"] = measure_images(args.out / "web-images", max(5, args.repeats // 3))
     print("\nPage images (median ms): cold = render + write cache; warm = from cache; "
           "304 = revalidation")
     print(_table(["file", "size", "bytes", "cold", "warm", "304"],

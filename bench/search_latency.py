@@ -114,6 +114,23 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
+def _whoosh_path(searcher: Any, text: str, settings: Settings,
+                 production: str | None) -> int:
+    """The search as it ran before archive/search/vectors.py (still the path for query
+    shapes it leaves to Whoosh): Whoosh's matchers through CountingCollector, every match
+    scored and counted, 10 hits with excerpts. The baseline of the same run."""
+    from archive.search import bounds, collectors
+
+    matcher_query, sequences = archive_search.prepare(searcher, text, settings,
+                                                      bounds.Deadline(0))
+    collector = collectors.CountingCollector(
+        10, archive_search._FACETS, only=("production_id", production) if production else None)
+    searcher.search_with_collector(matcher_query, collector)
+    for hit in collector.results()[:10]:
+        archive_search.hit_of(hit.fields(), float(hit.score or 0.0), sequences)
+    return collector.matched
+
+
 def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
     """Latency of `archive.search.query.search` (pagelen 10) for each query, with a reused searcher.
 
@@ -130,6 +147,8 @@ def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
     out["open_searcher_ms"] = round(1000 * statistics.median(opened), 1)
     phrase_times: list[float] = []
     phrase_cpu: list[float] = []
+    base_times: list[float] = []
+    base_cpus: list[float] = []
     with archive_search.open_searcher(settings) as searcher:
         assert searcher is not None
         out["segments"] = len(searcher.reader().leaf_readers()) if hasattr(
@@ -137,6 +156,7 @@ def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
         for label, text, production in PHRASE_QUERIES + OTHER_QUERIES:
             times, cpu = [], []
             result = None
+            first_ms = 0.0
             for i in range(repeats + 1):
                 t0, c0 = time.perf_counter(), time.process_time()
                 result = archive_search.search(searcher, text, settings, pagelen=10,
@@ -144,15 +164,40 @@ def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
                 if i:  # the first run warms caches
                     times.append(time.perf_counter() - t0)
                     cpu.append(time.process_time() - c0)
+                else:
+                    first_ms = 1000 * (time.perf_counter() - t0)
             assert result is not None
             marks = sum(h.excerpt.count("<mark>") for h in result.hits)
+            exact = archive_search.search(searcher, text, settings, pagelen=10,
+                                          production=production, exact=True)
+            base, base_cpu = [], []
+            for _ in range(max(3, repeats // 3)):  # interleaved with no other work
+                t0, c0 = time.perf_counter(), time.process_time()
+                base_total = _whoosh_path(searcher, text, settings, production)
+                base.append(time.perf_counter() - t0)
+                base_cpu.append(time.process_time() - c0)
+            assert base_total == exact.total, (text, base_total, exact.total)
             out["queries"][label] = {
                 "query": text, "production": production, "total": result.total,
-                "hits": len(result.hits), "marks": marks,
+                "estimated": result.total_is_estimate, "exact_total": exact.total,
+                "estimate_error_pct": round(100 * (result.total - exact.total)
+                                            / max(exact.total, 1), 2),
+                "same_top_hits": [(h.doc_id, h.page) for h in result.hits]
+                == [(h.doc_id, h.page) for h in exact.hits],
+                "hits": len(result.hits), "marks": marks, "first_ms": round(first_ms, 1),
                 "p50_ms": round(1000 * _percentile(times, 0.5), 1),
                 "p95_ms": round(1000 * _percentile(times, 0.95), 1),
                 "cpu_p50_ms": round(1000 * _percentile(cpu, 0.5), 1),
+                "cpu_p95_ms": round(1000 * _percentile(cpu, 0.95), 1),
+                "whoosh_p50_ms": round(1000 * _percentile(base, 0.5), 1),
+                "whoosh_p95_ms": round(1000 * _percentile(base, 0.95), 1),
+                "whoosh_cpu_p50_ms": round(1000 * _percentile(base_cpu, 0.5), 1),
+                "cpu_ratio": round(_percentile(cpu, 0.5) / max(_percentile(base_cpu, 0.5),
+                                                               1e-9), 3),
             }
+            if (label, text, production) in PHRASE_QUERIES:
+                base_times.extend(base)
+                base_cpus.extend(base_cpu)
             if (label, text, production) in PHRASE_QUERIES:
                 phrase_times.extend(times)
                 phrase_cpu.extend(cpu)
@@ -160,15 +205,24 @@ def measure(settings: Settings, repeats: int = 15) -> dict[str, Any]:
     out["phrase_p95_ms"] = round(1000 * _percentile(phrase_times, 0.95), 1)
     out["phrase_cpu_p50_ms"] = round(1000 * _percentile(phrase_cpu, 0.5), 1)
     out["phrase_cpu_p95_ms"] = round(1000 * _percentile(phrase_cpu, 0.95), 1)
+    out["whoosh_phrase_p50_ms"] = round(1000 * _percentile(base_times, 0.5), 1)
+    out["whoosh_phrase_p95_ms"] = round(1000 * _percentile(base_times, 0.95), 1)
+    out["whoosh_phrase_cpu_p95_ms"] = round(1000 * _percentile(base_cpus, 0.95), 1)
+    out["phrase_p95_ratio"] = round(out["phrase_p95_ms"] / max(out["whoosh_phrase_p95_ms"],
+                                                               1e-9), 3)
     return out
 
 
 def run(out_dir: Path, pages: int, *, seed: int = 1, repeats: int = 15,
-        rebuild: bool = False) -> dict[str, Any]:
-    """Build or reuse the index of `pages` pages and measure it."""
-    home = out_dir / f"search-{pages}"
+        rebuild: bool = False, home: Path | None = None) -> dict[str, Any]:
+    """Build or reuse the index of `pages` pages and measure it (`home`: an archive
+    already built, e.g. bench_web.py's, with the same corpus)."""
     corpus = Corpus(seed=seed)
-    built = build(home, corpus, pages, rebuild=rebuild)
+    if home is None:
+        home = out_dir / f"search-{pages}"
+        built = build(home, corpus, pages, rebuild=rebuild)
+    else:
+        built = {"reused": True, "home": str(home)}
     result = measure(load_settings(home), repeats=repeats)
     result["build"] = built
     result["pages"] = pages

@@ -440,7 +440,8 @@ def test_serve_command_runs_waitress_on_loopback(web_home, monkeypatch) -> None:
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr("web.server.waitress.serve",
                         lambda app, **kw: calls.append({"app": app, **kw}))
-    result = CliRunner().invoke(cli, ["--home", str(web_home), "serve", "--port", "8099"])
+    result = CliRunner().invoke(cli, ["--home", str(web_home), "serve", "--port", "8099",
+                                      "--processes", "1"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8099/" in result.output
     (call,) = calls

@@ -185,10 +185,13 @@ _COMPARE = {
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 _RESULTS = {
     "type": "object",
-    "required": ["query", "total", "hits", "facets", "next"],
+    "required": ["query", "total", "total_is_estimate", "hits", "facets", "next"],
     "properties": {
         "query": {"type": "string", "description": "the query as run, filters included"},
-        "total": {"type": "integer", "minimum": 0},
+        "total": {"type": "integer", "minimum": 0, "description": "matching pages; exact "
+                  "up to ARCHIVE_COUNT_EXACT_UP_TO (10,000), estimated beyond"},
+        "total_is_estimate": {"type": "boolean", "description": "true when total and the "
+                              "facets are estimated from a random sample (say \"about\")"},
         "hits": {"type": "array", "items": _HIT},
         "facets": {"type": "object", "description": "the matching pages counted by "
                    "production (slug), exemption (label), redacted (yes/no), agency (the "

@@ -274,12 +274,12 @@ def watch(q: query.Query, deadline: Deadline) -> query.Query:
     (collectors.CountingCollector) and never take long."""
     if deadline.unlimited or type(q) is query.Term:
         return q
-    checked = q.accept(lambda node: _Checked(node, deadline)
+    checked = q.accept(lambda node: Checked(node, deadline)
                        if node.is_leaf() and type(node) is not query.Term else node)
     return _Watched(checked, deadline)
 
 
-class _Checked(query.WrappingQuery):
+class Checked(query.WrappingQuery):
     """A leaf whose matcher costs work to build: the deadline is checked first."""
 
     def __init__(self, child: query.Query, deadline: Deadline) -> None:
@@ -287,14 +287,14 @@ class _Checked(query.WrappingQuery):
         self.deadline = deadline
 
     def _rewrap(self, child: query.Query) -> query.Query:
-        return _Checked(child, self.deadline)
+        return Checked(child, self.deadline)
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:  # noqa: D102
         self.deadline.check()
         return self.child.matcher(searcher, context)
 
 
-class _Watched(_Checked):
+class _Watched(Checked):
     """The whole query: its matcher looks at the clock every few thousand pages."""
 
     def _rewrap(self, child: query.Query) -> query.Query:

@@ -20,7 +20,7 @@ from whoosh.searching import Searcher
 from archive import records
 from archive.config import Settings
 from archive.editing import withdrawals
-from archive.errors import IndexLostError, QueryError
+from archive.errors import IndexLostError, IndexOutOfDateError, QueryError
 from archive.models import Hit, SearchResults
 from archive.search import (
     bounds,
@@ -139,6 +139,20 @@ def _open_held(path: Path) -> _Held | None:
         return _Held(folder, ix, generation, ix.searcher())
     except FileNotFoundError:  # removed while it was being opened
         return None
+
+
+def warm_caches(settings: Settings) -> None:
+    """Fill this process's per-segment caches (`collectors.warm`) from a searcher of its
+    own, closed afterwards; nothing to do without an index."""
+    try:
+        ix = open_existing(settings.whoosh_dir) if settings.whoosh_dir.exists() else None
+    except IndexOutOfDateError:  # the reading room answers each request with the message
+        return
+    if ix is None:
+        return
+    with ix.searcher() as searcher:
+        if searcher.doc_count_all():
+            collectors.warm(searcher, _FACETS)
 
 
 def _refuse_lost(settings: Settings, held: _Held | None) -> None:
@@ -284,7 +298,8 @@ def _check_leaf(leaf: query.Query, settings: Settings) -> None:
 
 def search(searcher: Searcher | None, text: str, settings: Settings, *, page: int = 1,
            pagelen: int = 20, production: str | None = None,
-           collapse: bool = False, tolerant: bool = False) -> SearchResults:
+           collapse: bool = False, exact: bool = False,
+           tolerant: bool = False) -> SearchResults:
     """Run a query and return one page of page-level hits, best first, with facet counts.
 
     Args:
@@ -296,6 +311,9 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
         production: a production slug to restrict the hits to.
         collapse: show each set of near-duplicate pages (the same record in several
             releases) once, as its earliest release.
+        exact: count every match; otherwise the total and facets are exact up to
+            `settings.count_exact_up_to` matching pages and estimated beyond
+            (`SearchResults.total_is_estimate`).
         tolerant: every word of 5 or more letters in a phrase may be one edit off on pages
             read by OCR; pages where the phrase stands as typed rank first, and each hit
             lists the words it matched fuzzily (`Hit.fuzzy_words`).
@@ -318,14 +336,18 @@ def search(searcher: Searcher | None, text: str, settings: Settings, *, page: in
                            closed_bridges(settings))
         found.tolerant = tolerant
         return found
-    collector = collectors.CountingCollector(
-        first + pagelen, _FACETS, only=("production_id", production) if production else None)
-    searcher.search_with_collector(matcher_query, collector)
+    got = collectors.collect(
+        searcher, matcher_query, first + pagelen, _FACETS,
+        only=("production_id", production) if production else None,
+        exact_up_to=None if exact or settings.count_exact_up_to <= 0
+        else settings.count_exact_up_to)
     closed = closed_bridges(settings)
-    hits = [_hit(h, sequences, closed) for h in collector.results()[first:first + pagelen]]
-    counts = {name: dict(counter) for name, counter in collector.counts.items()}
-    return SearchResults(query=text, total=collector.matched, hits=hits, page=page,
-                         pagelen=pagelen, facets=counts, tolerant=tolerant)
+    hits = [hit_of(searcher.stored_fields(docnum), score, sequences, closed)
+            for docnum, score in got.top[first:first + pagelen]]
+    counts = {name: dict(counter) for name, counter in got.counts.items()}
+    return SearchResults(query=text, total=got.total, hits=hits, page=page,
+                         pagelen=pagelen, facets=counts, total_is_estimate=got.estimated,
+                         tolerant=tolerant)
 
 
 def prepare(searcher: Searcher, text: str, settings: Settings, deadline: bounds.Deadline,
